@@ -1,0 +1,1 @@
+//! Reading and writing tensors: NumPy's `.npy` format.

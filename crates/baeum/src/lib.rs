@@ -1,0 +1,25 @@
+//! 배움 (baeum): a deep learning framework for learning and doing deep learning.
+//!
+//! The crate is layered as `../shared/DESIGN.md` describes; each module depends only on those
+//! listed before it:
+//! - [`tensor`]: the `Tensor` handle (shared storage + layout), dtypes, creation, views, display;
+//! - [`kernels`]: the CPU compute behind every operation (the only place for `unsafe`);
+//! - [`ops`]: the user-facing operations on tensors, one file per family;
+//! - [`io`]: reading and writing tensors (`.npy`).
+
+pub mod error;
+pub mod io;
+pub mod kernels;
+pub mod ops;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub use tensor::random::{Generator, manual_seed};
+pub use tensor::{DType, Element, Float, Shape, Tensor};
+
+/// Everything a typical program needs: `use baeum::prelude::*;`.
+pub mod prelude {
+    pub use crate::tensor;
+    pub use crate::tensor::random::{Generator, manual_seed};
+    pub use crate::{DType, Error, Result, Tensor};
+}

@@ -1,0 +1,235 @@
+//! Element-wise arithmetic of two tensors (or a tensor and a scalar) with broadcasting and
+//! PyTorch's type promotion, and the `+ - * /` operators.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use super::broadcast;
+use crate::kernels::map::zip;
+use crate::tensor::{DType, Element, Numeric, Tensor};
+use crate::{numeric_or_panic, with_float_dtype};
+
+/// A scalar operand: its value and whether it counts as a float for promotion.
+pub trait Scalar: Copy {
+    fn value(self) -> f64;
+    fn is_float(self) -> bool;
+}
+impl Scalar for f64 {
+    fn value(self) -> f64 {
+        self
+    }
+    fn is_float(self) -> bool {
+        true
+    }
+}
+impl Scalar for f32 {
+    fn value(self) -> f64 {
+        self as f64
+    }
+    fn is_float(self) -> bool {
+        true
+    }
+}
+impl Scalar for i32 {
+    fn value(self) -> f64 {
+        self as f64
+    }
+    fn is_float(self) -> bool {
+        false
+    }
+}
+impl Scalar for i64 {
+    fn value(self) -> f64 {
+        self as f64
+    }
+    fn is_float(self) -> bool {
+        false
+    }
+}
+
+impl Tensor {
+    /// A 0-d tensor holding scalar `s` in the dtype it takes next to this tensor.
+    pub(crate) fn scalar_operand(&self, s: impl Scalar) -> Tensor {
+        Tensor::full([], s.value(), DType::promote_scalar(self.dtype(), s.is_float()))
+    }
+
+    /// Both operands converted to their promoted dtype (and the broadcast shape).
+    fn promoted(&self, other: &Tensor, op: &str, dtype: DType) -> (Tensor, Tensor, crate::tensor::Shape) {
+        let shape = broadcast(op, self, other);
+        (self.to_dtype(dtype), other.to_dtype(dtype), shape)
+    }
+}
+
+macro_rules! arith {
+    ($($(#[$doc:meta])* $name:ident, $scalar:ident, $rscalar:ident, $method:ident;)*) => {
+        impl Tensor {$(
+            $(#[$doc])*
+            pub fn $name(&self, other: &Tensor) -> Tensor {
+                let dtype = DType::promote(self.dtype(), other.dtype());
+                let (a, b, shape) = self.promoted(other, stringify!($name), dtype);
+                numeric_or_panic!(dtype, stringify!($name), T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| Numeric::$method(x, y)))
+            }
+
+            /// The same with a scalar on the right.
+            pub fn $scalar(&self, s: impl Scalar) -> Tensor {
+                self.$name(&self.scalar_operand(s))
+            }
+
+            /// The same with a scalar on the left.
+            pub fn $rscalar(&self, s: impl Scalar) -> Tensor {
+                self.scalar_operand(s).$name(self)
+            }
+        )*}
+    };
+}
+
+arith! {
+    /// a + b, broadcast.
+    add, add_scalar, radd_scalar, add;
+    /// a − b, broadcast.
+    sub, sub_scalar, rsub_scalar, sub;
+    /// a · b, broadcast.
+    mul, mul_scalar, rmul_scalar, mul;
+    /// Element-wise maximum (NaN if either is NaN).
+    maximum, maximum_scalar, rmaximum_scalar, maximum;
+    /// Element-wise minimum (NaN if either is NaN).
+    minimum, minimum_scalar, rminimum_scalar, minimum;
+}
+
+impl Tensor {
+    /// a / b, broadcast: true division, so integer operands give a float result as in PyTorch.
+    pub fn div(&self, other: &Tensor) -> Tensor {
+        let mut dtype = DType::promote(self.dtype(), other.dtype());
+        if !dtype.is_float() {
+            dtype = DType::F32;
+        }
+        let (a, b, shape) = self.promoted(other, "div", dtype);
+        with_float_dtype!(dtype, T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| x / y), unreachable!())
+    }
+
+    pub fn div_scalar(&self, s: impl Scalar) -> Tensor {
+        self.div(&self.scalar_operand(s))
+    }
+
+    pub fn rdiv_scalar(&self, s: impl Scalar) -> Tensor {
+        self.scalar_operand(s).div(self)
+    }
+
+    /// Integer division rounding toward −∞ (`//` in Python); floats are floored after dividing.
+    pub fn floor_divide(&self, other: &Tensor) -> Tensor {
+        let dtype = DType::promote(self.dtype(), other.dtype());
+        if dtype.is_float() {
+            return self.div(other).floor();
+        }
+        let (a, b, shape) = self.promoted(other, "floor_divide", dtype);
+        numeric_or_panic!(dtype, "floor_divide", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| {
+            let (xi, yi) = (x.to_i64(), y.to_i64());
+            assert!(yi != 0, "floor_divide: integer division by zero");
+            let q = xi.wrapping_div(yi);
+            T::from_i64(if xi % yi != 0 && ((xi < 0) != (yi < 0)) { q - 1 } else { q })
+        }))
+    }
+
+    /// Remainder with the sign of the divisor (Python's `%`, `torch.remainder`).
+    pub fn remainder(&self, other: &Tensor) -> Tensor {
+        let dtype = DType::promote(self.dtype(), other.dtype());
+        let (a, b, shape) = self.promoted(other, "remainder", dtype);
+        numeric_or_panic!(dtype, "remainder", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| {
+            if T::DTYPE.is_float() {
+                let (xf, yf) = (x.to_f64(), y.to_f64());
+                let r = xf % yf;
+                T::from_f64(if r != 0.0 && (r < 0.0) != (yf < 0.0) { r + yf } else { r })
+            } else {
+                let (xi, yi) = (x.to_i64(), y.to_i64());
+                assert!(yi != 0, "remainder: integer division by zero");
+                let r = xi % yi;
+                T::from_i64(if r != 0 && (r < 0) != (yi < 0) { r + yi } else { r })
+            }
+        }))
+    }
+
+    /// a^b element-wise, broadcast.
+    pub fn pow(&self, exponent: &Tensor) -> Tensor {
+        let dtype = DType::promote(self.dtype(), exponent.dtype());
+        let (a, b, shape) = self.promoted(exponent, "pow", dtype);
+        numeric_or_panic!(dtype, "pow", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| Numeric::pow(x, y)))
+    }
+
+    /// s^x for a scalar base.
+    pub fn rpow_scalar(&self, base: impl Scalar) -> Tensor {
+        self.scalar_operand(base).pow(self)
+    }
+}
+
+macro_rules! operator {
+    ($trait:ident, $fn:ident, $method:ident, $scalar:ident, $rscalar:ident) => {
+        impl $trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(&self, &rhs)
+            }
+        }
+        impl $trait<Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(&self, &rhs)
+            }
+        }
+        impl $trait<&Tensor> for Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(&self, &rhs)
+            }
+        }
+        impl $trait<Tensor> for Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(&self, &rhs)
+            }
+        }
+        operator!(@scalar $trait, $fn, $scalar, $rscalar, f64, f32, i32, i64);
+    };
+    (@scalar $trait:ident, $fn:ident, $scalar:ident, $rscalar:ident, $($s:ty),*) => {$(
+        impl $trait<$s> for &Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: $s) -> Tensor {
+                Tensor::$scalar(&self, rhs)
+            }
+        }
+        impl $trait<$s> for Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: $s) -> Tensor {
+                Tensor::$scalar(&self, rhs)
+            }
+        }
+        impl $trait<&Tensor> for $s {
+            type Output = Tensor;
+            fn $fn(self, rhs: &Tensor) -> Tensor {
+                Tensor::$rscalar(&rhs, self)
+            }
+        }
+        impl $trait<Tensor> for $s {
+            type Output = Tensor;
+            fn $fn(self, rhs: Tensor) -> Tensor {
+                Tensor::$rscalar(&rhs, self)
+            }
+        }
+    )*};
+}
+
+operator!(Add, add, add, add_scalar, radd_scalar);
+operator!(Sub, sub, sub, sub_scalar, rsub_scalar);
+operator!(Mul, mul, mul, mul_scalar, rmul_scalar);
+operator!(Div, div, div, div_scalar, rdiv_scalar);
+
+impl Neg for &Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(self)
+    }
+}
+impl Neg for Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(&self)
+    }
+}

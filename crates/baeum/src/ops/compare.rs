@@ -1,0 +1,111 @@
+//! Comparisons and logic: element-wise `eq ne lt le gt ge` giving bool tensors, `and or xor
+//! not` on truth values, `where_` and `masked_fill`.
+
+use super::binary::Scalar;
+use super::broadcast;
+use crate::kernels::map::{map, zip, zip3};
+use crate::tensor::{DType, Element, Tensor};
+use crate::with_dtype;
+
+macro_rules! comparison {
+    ($($(#[$doc:meta])* $name:ident, $scalar:ident, |$a:ident, $b:ident| $e:expr;)*) => {
+        impl Tensor {$(
+            $(#[$doc])*
+            pub fn $name(&self, other: &Tensor) -> Tensor {
+                let shape = broadcast(stringify!($name), self, other);
+                let dtype = DType::promote(self.dtype(), other.dtype());
+                let (x, y) = (self.to_dtype(dtype), other.to_dtype(dtype));
+                with_dtype!(dtype, T => zip::<T, T, bool>(&x, &y, &shape, |$a: T, $b: T| $e))
+            }
+
+            /// The same against a scalar.
+            pub fn $scalar(&self, s: impl Scalar) -> Tensor {
+                self.$name(&self.scalar_operand(s))
+            }
+        )*}
+    };
+}
+
+comparison! {
+    /// a == b.
+    eq, eq_scalar, |a, b| a == b;
+    /// a != b.
+    ne, ne_scalar, |a, b| a != b;
+    /// a < b.
+    lt, lt_scalar, |a, b| a < b;
+    /// a ≤ b.
+    le, le_scalar, |a, b| a <= b;
+    /// a > b.
+    gt, gt_scalar, |a, b| a > b;
+    /// a ≥ b.
+    ge, ge_scalar, |a, b| a >= b;
+}
+
+/// Truth value of an element: non-zero is true.
+#[inline(always)]
+fn truth<T: Element>(v: T) -> bool {
+    v != T::zero()
+}
+
+macro_rules! logical {
+    ($($(#[$doc:meta])* $name:ident, |$a:ident, $b:ident| $e:expr;)*) => {
+        impl Tensor {$(
+            $(#[$doc])*
+            pub fn $name(&self, other: &Tensor) -> Tensor {
+                let shape = broadcast(stringify!($name), self, other);
+                with_dtype!(self.dtype(), A => with_dtype!(other.dtype(), B =>
+                    zip::<A, B, bool>(self, other, &shape, |x: A, y: B| {
+                        let ($a, $b) = (truth(x), truth(y));
+                        $e
+                    })))
+            }
+        )*}
+    };
+}
+
+logical! {
+    /// Element-wise logical and (non-zero is true).
+    logical_and, |a, b| a && b;
+    /// Element-wise logical or.
+    logical_or, |a, b| a || b;
+    /// Element-wise logical exclusive or.
+    logical_xor, |a, b| a != b;
+}
+
+impl Tensor {
+    /// Element-wise logical not.
+    pub fn logical_not(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T, bool>(self, |v: T| !truth(v)))
+    }
+
+    /// `a` where `condition` is true, else `b` (all three broadcast; `torch.where`).
+    pub fn where_(condition: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
+        let shape = broadcast("where", a, b);
+        let shape = crate::tensor::broadcast_shapes(condition.dims(), &shape).unwrap_or_else(|| {
+            panic!(
+                "where: condition of shape {} cannot be broadcast with values of shapes {} and {}",
+                condition.shape(),
+                a.shape(),
+                b.shape()
+            )
+        });
+        let dtype = DType::promote(a.dtype(), b.dtype());
+        let (x, y) = (a.to_dtype(dtype), b.to_dtype(dtype));
+        let c = condition.to_bool();
+        with_dtype!(dtype, T => zip3::<bool, T, T, T>(&c, &x, &y, &shape, |m: bool, p: T, q: T| if m { p } else { q }))
+    }
+
+    /// `value` where `mask` is true, this tensor's values elsewhere (mask broadcasts to self).
+    pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
+        let shape = broadcast("masked_fill", self, mask);
+        assert_eq!(
+            &shape,
+            self.shape(),
+            "masked_fill: mask of shape {} does not broadcast to the tensor's shape {}",
+            mask.shape(),
+            self.shape()
+        );
+        let fill = Tensor::full([], value, self.dtype());
+        Tensor::where_(mask, &fill, self)
+    }
+}
