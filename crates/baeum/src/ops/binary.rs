@@ -186,7 +186,8 @@ macro_rules! operator {
                 Tensor::$method(&self, &rhs)
             }
         }
-        operator!(@scalar $trait, $fn, $scalar, $rscalar, f64, f32, i32, i64);
+        // One float and one integer type, so literals (`x * 2.0`, `x * 2`) infer without annotations.
+        operator!(@scalar $trait, $fn, $scalar, $rscalar, f64, i64);
     };
     (@scalar $trait:ident, $fn:ident, $scalar:ident, $rscalar:ident, $($s:ty),*) => {$(
         impl $trait<$s> for &Tensor {
