@@ -23,3 +23,8 @@ pub mod prelude {
     pub use crate::tensor::random::{Generator, manual_seed};
     pub use crate::{DType, Error, Result, Tensor};
 }
+
+/// README.md's examples, compiled and run as doctests so the tour never goes stale.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -109,3 +109,79 @@ impl Tensor {
         Tensor::where_(mask, &fill, self)
     }
 }
+
+/// `&`, `|`, `^` and `!` on tensors are the logical operations (as `&`, `|`, `^`, `~` on
+/// PyTorch's bool tensors).
+macro_rules! logic_operator {
+    ($trait:ident, $fn:ident, $method:ident) => {
+        impl std::ops::$trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(self, rhs)
+            }
+        }
+        impl std::ops::$trait<Tensor> for Tensor {
+            type Output = Tensor;
+            fn $fn(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(&self, &rhs)
+            }
+        }
+    };
+}
+logic_operator!(BitAnd, bitand, logical_and);
+logic_operator!(BitOr, bitor, logical_or);
+logic_operator!(BitXor, bitxor, logical_xor);
+
+impl std::ops::Not for &Tensor {
+    type Output = Tensor;
+    fn not(self) -> Tensor {
+        self.logical_not()
+    }
+}
+impl std::ops::Not for Tensor {
+    type Output = Tensor;
+    fn not(self) -> Tensor {
+        self.logical_not()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DType, Tensor, tensor};
+
+    #[test]
+    fn comparisons_broadcast_and_promote() {
+        let a = tensor!([[1., 2., 3.], [4., 5., 6.]]);
+        let b = tensor!([2, 5, 3]);
+        assert_eq!(a.eq(&b).to_vec::<bool>(), vec![false, false, true, false, true, false]);
+        assert_eq!(a.ne(&b).to_vec::<bool>(), vec![true, true, false, true, false, true]);
+        assert_eq!(a.lt(&b).to_vec::<bool>(), vec![true, true, false, false, false, false]);
+        assert_eq!(a.le(&b).to_vec::<bool>(), vec![true, true, true, false, true, false]);
+        assert_eq!(a.gt_scalar(3.5).to_vec::<bool>(), vec![false, false, false, true, true, true]);
+        assert_eq!(a.ge_scalar(3).dtype(), DType::Bool);
+        let nan = tensor!([f64::NAN]);
+        assert_eq!(nan.eq(&nan).to_vec::<bool>(), vec![false]);
+    }
+
+    #[test]
+    fn logic_treats_nonzero_as_true() {
+        let p = tensor!([true, true, false, false]);
+        let q = tensor!([1, 0, 2, 0]);
+        assert_eq!((&p & &q).to_vec::<bool>(), vec![true, false, false, false]);
+        assert_eq!((&p | &q).to_vec::<bool>(), vec![true, true, true, false]);
+        assert_eq!((&p ^ &q).to_vec::<bool>(), vec![false, true, true, false]);
+        assert_eq!((!&q).to_vec::<bool>(), vec![false, true, false, true]);
+    }
+
+    #[test]
+    fn where_and_masked_fill() {
+        let x = tensor!([[1., -2.], [-3., 4.]]);
+        let m = x.lt_scalar(0.0);
+        assert_eq!(x.masked_fill(&m, 0.0).to_vec::<f32>(), vec![1., 0., 0., 4.]);
+        let w = Tensor::where_(&m, &tensor!([10., 20.]), &tensor!(7));
+        assert_eq!(w.dtype(), DType::F32);
+        assert_eq!(w.to_vec::<f32>(), vec![7., 20., 10., 7.]);
+        let r = std::panic::catch_unwind(|| x.masked_fill(&tensor!([[true], [false], [true]]), 1.0));
+        assert!(r.is_err());
+    }
+}
