@@ -55,7 +55,7 @@ fn plans(layout: &Layout, dims: &[usize]) -> (RunPlan<1>, Dims, Dims) {
 
 /// Reduces `x` (dtype `T`) over `dims`, returning one `U` per kept position in row-major order.
 /// `fold` sees each run of the region in order; `finish` turns the accumulator into the output.
-pub fn reduce<T: Element, A, U: Element + Send>(
+pub fn reduce<T: Element, A, U: Send>(
     x: &Tensor,
     dims: &[usize],
     init: impl Fn() -> A + Sync,
@@ -152,4 +152,108 @@ pub fn sum_leading_rows<T: Float>(data: &[T], rows: usize, cols: usize) -> Vec<T
         }
     }
     acc.into_iter().map(T::from_f64).collect()
+}
+
+/// Softmax (or log-softmax with `log`) of a contiguous `[outer, n, inner]` block over its
+/// middle dimension. Rows (`inner == 1`) take one pass each for the max, the exponentials and
+/// the scaling; other blocks work on whole `inner`-wide rows at a time so memory is read in
+/// order. Outer blocks run in parallel when the tensor is large.
+pub fn softmax<T: Float>(src: &[T], outer: usize, n: usize, inner: usize, log: bool) -> Vec<T> {
+    let total = outer * n * inner;
+    let mut out = vec![T::zero(); total];
+    if total == 0 {
+        return out;
+    }
+    let block = n * inner;
+    let work = |(s, d): (&[T], &mut [T])| {
+        if inner == 1 {
+            softmax_row(s, d, log)
+        } else {
+            softmax_block(s, d, n, inner, log)
+        }
+    };
+    if total >= PARALLEL_THRESHOLD && outer > 1 {
+        src[..total]
+            .par_chunks(block)
+            .zip(out.par_chunks_mut(block))
+            .for_each(work);
+    } else {
+        src[..total]
+            .chunks(block)
+            .zip(out.chunks_mut(block))
+            .for_each(work);
+    }
+    out
+}
+
+/// Softmax of one contiguous row into `dst`. A NaN anywhere makes the row NaN; a row of only
+/// −∞ gives NaN, as in PyTorch.
+fn softmax_row<T: Float>(src: &[T], dst: &mut [T], log: bool) {
+    let mut m = T::NEG_INFINITY;
+    for &v in src {
+        if v > m {
+            m = v;
+        }
+    }
+    let mut sum = 0.0f64;
+    if log {
+        for &v in src {
+            sum += (v - m).exp().to_f64();
+        }
+        let lse = T::from_f64(sum.ln());
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = (v - m) - lse;
+        }
+    } else {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            let e = (v - m).exp();
+            *d = e;
+            sum += e.to_f64();
+        }
+        let inv = T::from_f64(1.0 / sum);
+        for d in dst.iter_mut() {
+            *d = *d * inv;
+        }
+    }
+}
+
+/// Softmax over the rows of a contiguous `[n, inner]` block (each column independently).
+fn softmax_block<T: Float>(src: &[T], dst: &mut [T], n: usize, inner: usize, log: bool) {
+    let mut m = vec![T::NEG_INFINITY; inner];
+    for r in 0..n {
+        for (mj, &v) in m.iter_mut().zip(&src[r * inner..(r + 1) * inner]) {
+            if v > *mj {
+                *mj = v;
+            }
+        }
+    }
+    let mut sum = vec![0.0f64; inner];
+    for r in 0..n {
+        let row = &src[r * inner..(r + 1) * inner];
+        let drow = &mut dst[r * inner..(r + 1) * inner];
+        for j in 0..inner {
+            let e = (row[j] - m[j]).exp();
+            if !log {
+                drow[j] = e;
+            }
+            sum[j] += e.to_f64();
+        }
+    }
+    if log {
+        let lse: Vec<T> = sum.iter().map(|&s| T::from_f64(s.ln())).collect();
+        for r in 0..n {
+            let row = &src[r * inner..(r + 1) * inner];
+            let drow = &mut dst[r * inner..(r + 1) * inner];
+            for j in 0..inner {
+                drow[j] = (row[j] - m[j]) - lse[j];
+            }
+        }
+    } else {
+        let inv: Vec<T> = sum.iter().map(|&s| T::from_f64(1.0 / s)).collect();
+        for r in 0..n {
+            for (d, &k) in dst[r * inner..(r + 1) * inner].iter_mut().zip(&inv) {
+                *d = *d * k;
+            }
+        }
+    }
 }
