@@ -26,8 +26,16 @@ impl Tensor {
                 other.shape()
             );
         }
-        let a = if ra == 1 { self.unsqueeze(0) } else { self.clone() };
-        let b = if rb == 1 { other.unsqueeze(1) } else { other.clone() };
+        let a = if ra == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if rb == 1 {
+            other.unsqueeze(1)
+        } else {
+            other.clone()
+        };
         let (m, k) = (a.dims()[a.rank() - 2], a.dims()[a.rank() - 1]);
         let (k2, n) = (b.dims()[b.rank() - 2], b.dims()[b.rank() - 1]);
         if k != k2 {
@@ -128,7 +136,10 @@ impl Term {
         while let Some(c) = rest.chars().next() {
             if let Some(r) = rest.strip_prefix("...") {
                 if after.is_some() {
-                    bail!(Invalid, "einsum: more than one ellipsis in term {s:?} of {eq:?}");
+                    bail!(
+                        Invalid,
+                        "einsum: more than one ellipsis in term {s:?} of {eq:?}"
+                    );
                 }
                 after = Some(Vec::new());
                 rest = r;
@@ -197,7 +208,12 @@ impl Labelled {
     fn arranged(&self, order: &[usize], sizes: &[usize; 64]) -> Tensor {
         let perm: Vec<isize> = order
             .iter()
-            .map(|l| self.labels.iter().position(|x| x == l).expect("label present") as isize)
+            .map(|l| {
+                self.labels
+                    .iter()
+                    .position(|x| x == l)
+                    .expect("label present") as isize
+            })
             .collect();
         let target: Vec<isize> = order.iter().map(|&l| sizes[l] as isize).collect();
         self.t.permute(&perm).expand(&target)
@@ -396,7 +412,10 @@ impl Tensor {
         }
         let total_ell = ell.iter().copied().max().unwrap_or(0);
         if ELLIPSIS_BASE + total_ell > 64 {
-            bail!(Invalid, "einsum: too many ellipsis dimensions in {equation:?}");
+            bail!(
+                Invalid,
+                "einsum: too many ellipsis dimensions in {equation:?}"
+            );
         }
         let labels: Vec<Vec<usize>> = terms
             .iter()
@@ -519,7 +538,12 @@ impl Tensor {
         let acc = acc.sum_except(&out);
         let perm: Vec<isize> = out
             .iter()
-            .map(|l| acc.labels.iter().position(|x| x == l).expect("output label") as isize)
+            .map(|l| {
+                acc.labels
+                    .iter()
+                    .position(|x| x == l)
+                    .expect("output label") as isize
+            })
             .collect();
         let target: Vec<usize> = out.iter().map(|&l| sizes[l]).collect();
         let res = acc.t.permute(&perm);
@@ -542,9 +566,8 @@ impl Tensor {
     pub fn try_inverse(&self) -> Result<Tensor> {
         let n = square_size("inverse", self)?;
         let data = self.to_vec::<f64>();
-        let results = crate::kernels::linalg::per_matrix(&data, n, |m| {
-            crate::kernels::linalg::inverse(m, n)
-        });
+        let results =
+            crate::kernels::linalg::per_matrix(&data, n, |m| crate::kernels::linalg::inverse(m, n));
         let mut out = Vec::with_capacity(data.len());
         for (i, r) in results.into_iter().enumerate() {
             match r {
@@ -605,8 +628,16 @@ mod tests {
 
     fn assert_close(got: &Tensor, want: &Tensor, tol: f64, what: &str) {
         assert_eq!(got.dims(), want.dims(), "{what}: shape");
-        for (i, (a, b)) in got.to_vec::<f64>().iter().zip(want.to_vec::<f64>()).enumerate() {
-            assert!((a - b).abs() <= tol * (1.0 + b.abs()), "{what}: element {i}: got {a}, want {b}");
+        for (i, (a, b)) in got
+            .to_vec::<f64>()
+            .iter()
+            .zip(want.to_vec::<f64>())
+            .enumerate()
+        {
+            assert!(
+                (a - b).abs() <= tol * (1.0 + b.abs()),
+                "{what}: element {i}: got {a}, want {b}"
+            );
         }
     }
 
@@ -638,7 +669,10 @@ mod tests {
             }
             let mut p = 1.0;
             for ((t, x), v) in terms.iter().zip(ops).zip(&vals) {
-                let off = t.iter().enumerate().fold(0, |o, (d, c)| o * x.dims()[d] + at[c]);
+                let off = t
+                    .iter()
+                    .enumerate()
+                    .fold(0, |o, (d, c)| o * x.dims()[d] + at[c]);
                 p *= v[off];
             }
             let o = out.iter().fold(0, |o, c| o * size[c] + at[c]);
@@ -695,23 +729,60 @@ mod tests {
         let mut g = Generator::new(9);
         let a = Tensor::normal_with([3, 4], 0.0, 1.0, DType::F32, &mut g);
         let b = Tensor::normal_with([4, 5], 0.0, 1.0, DType::F32, &mut g);
-        assert_close(&Tensor::einsum("ij,jk->ik", &[&a, &b]), &a.matmul(&b), 1e-5, "matmul");
-        assert_close(&Tensor::einsum("ij,jk", &[&a, &b]), &a.matmul(&b), 1e-5, "implicit");
-        assert_close(&Tensor::einsum("ij,jk", &[&a.t().contiguous().t(), &b]), &a.matmul(&b), 1e-5, "t");
+        assert_close(
+            &Tensor::einsum("ij,jk->ik", &[&a, &b]),
+            &a.matmul(&b),
+            1e-5,
+            "matmul",
+        );
+        assert_close(
+            &Tensor::einsum("ij,jk", &[&a, &b]),
+            &a.matmul(&b),
+            1e-5,
+            "implicit",
+        );
+        assert_close(
+            &Tensor::einsum("ij,jk", &[&a.t().contiguous().t(), &b]),
+            &a.matmul(&b),
+            1e-5,
+            "t",
+        );
         let sq = tensor!([[1.0, 2.0], [3.0, 4.0]]);
-        assert_eq!(Tensor::einsum("ii->i", &[&sq]).to_vec::<f32>(), vec![1.0, 4.0]);
+        assert_eq!(
+            Tensor::einsum("ii->i", &[&sq]).to_vec::<f32>(),
+            vec![1.0, 4.0]
+        );
         assert_eq!(Tensor::einsum("ii", &[&sq]).item_f64(), 5.0);
         assert_eq!(Tensor::einsum("ii", &[&sq]).rank(), 0);
-        assert_eq!(Tensor::einsum("ji", &[&sq]).to_vec::<f32>(), vec![1.0, 3.0, 2.0, 4.0]);
-        assert_eq!(Tensor::einsum("ij", &[&sq]).to_vec::<f32>(), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            Tensor::einsum("ji", &[&sq]).to_vec::<f32>(),
+            vec![1.0, 3.0, 2.0, 4.0]
+        );
+        assert_eq!(
+            Tensor::einsum("ij", &[&sq]).to_vec::<f32>(),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
         let x = Tensor::normal_with([2, 3, 4, 5], 0.0, 1.0, DType::F64, &mut g);
-        assert_close(&Tensor::einsum("...ij->...ji", &[&x]), &x.transpose(-1, -2).contiguous(), 0.0, "ellipsis");
+        assert_close(
+            &Tensor::einsum("...ij->...ji", &[&x]),
+            &x.transpose(-1, -2).contiguous(),
+            0.0,
+            "ellipsis",
+        );
         let y = Tensor::normal_with([3, 5, 2], 0.0, 1.0, DType::F64, &mut g);
         // Ellipsis dims broadcast: [2, 3] batch against [3].
-        assert_close(&Tensor::einsum("...ij,...jk->...ik", &[&x, &y]), &x.matmul(&y), 1e-10, "batched ellipsis");
+        assert_close(
+            &Tensor::einsum("...ij,...jk->...ik", &[&x, &y]),
+            &x.matmul(&y),
+            1e-10,
+            "batched ellipsis",
+        );
         let u = tensor!([1.0, 2.0, 3.0]);
         let v = tensor!([1.0, 10.0]);
-        assert_eq!(Tensor::einsum("i,j->ij", &[&u, &v]).to_vec::<f32>(), u.outer(&v).to_vec::<f32>());
+        assert_eq!(
+            Tensor::einsum("i,j->ij", &[&u, &v]).to_vec::<f32>(),
+            u.outer(&v).to_vec::<f32>()
+        );
         // Size-1 dims broadcast like PyTorch.
         let r = Tensor::einsum("ij,ij->ij", &[&Tensor::ones([1, 3]), &Tensor::ones([2, 3])]);
         assert_eq!(r.dims(), &[2, 3]);
@@ -757,7 +828,10 @@ mod tests {
         assert!((m.det().item_f64() + 2.0).abs() < 1e-6);
         assert_eq!(m.det().rank(), 0);
         let sing = tensor!([[1.0, 2.0], [2.0, 4.0]]);
-        assert_eq!(sing.try_inverse().unwrap_err().to_string(), "inverse: matrix is singular");
+        assert_eq!(
+            sing.try_inverse().unwrap_err().to_string(),
+            "inverse: matrix is singular"
+        );
         assert_eq!(sing.det().item_f64(), 0.0);
         assert_eq!(Tensor::zeros([3, 3]).det().item_f64(), 0.0);
         // Integer input computes in f32.
@@ -770,7 +844,12 @@ mod tests {
         let a = Tensor::normal_with([4, 2, 5, 5], 0.0, 1.0, DType::F64, &mut g);
         let eye = Tensor::eye_dtype(5, 5, DType::F64).expand(&[4, 2, 5, 5]);
         assert_close(&a.matmul(&a.inverse()), &eye.contiguous(), 1e-9, "A A^-1");
-        assert_close(&a.transpose(-1, -2).inverse(), &a.inverse().transpose(-1, -2).contiguous(), 1e-9, "inv of view");
+        assert_close(
+            &a.transpose(-1, -2).inverse(),
+            &a.inverse().transpose(-1, -2).contiguous(),
+            1e-9,
+            "inv of view",
+        );
         let c = Tensor::normal_with([6, 3, 3], 0.0, 1.0, DType::F64, &mut g);
         let v = c.to_vec::<f64>();
         let want: Vec<f64> = v
@@ -783,8 +862,16 @@ mod tests {
         assert_close(&c.det(), &Tensor::from_vec(want, [6]), 1e-10, "det");
         // det(AB) = det(A) det(B) on a batch; empty matrices have det 1.
         let b = Tensor::normal_with([6, 3, 3], 0.0, 1.0, DType::F64, &mut g);
-        assert_close(&c.matmul(&b).det(), &c.det().mul(&b.det()), 1e-9, "det product");
-        assert_eq!(Tensor::zeros([2, 0, 0]).det().to_vec::<f32>(), vec![1.0, 1.0]);
+        assert_close(
+            &c.matmul(&b).det(),
+            &c.det().mul(&b.det()),
+            1e-9,
+            "det product",
+        );
+        assert_eq!(
+            Tensor::zeros([2, 0, 0]).det().to_vec::<f32>(),
+            vec![1.0, 1.0]
+        );
         assert_eq!(Tensor::zeros([0, 0]).inverse().dims(), &[0, 0]);
         // Shape errors name the op and the shape.
         let e = Tensor::zeros([2, 3]).try_inverse().unwrap_err().to_string();

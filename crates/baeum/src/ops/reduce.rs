@@ -226,6 +226,8 @@ impl Tensor {
 
     /// Values and i64 indices of the extreme over `red` (a single dim, or all dims for a flat
     /// index). Panics naming `op` when a non-empty output would reduce an empty region.
+    // `v > b` on bools is exactly what max wants (with_dtype! instantiates it for bool).
+    #[allow(clippy::bool_comparison)]
     fn extreme(&self, op: &str, red: &[usize], shape: Shape, which: Extreme) -> (Tensor, Tensor) {
         if region_len(self, red) == 0 && shape.numel() > 0 {
             panic!(
@@ -430,7 +432,7 @@ impl Tensor {
         let x = as_float(self);
         let (red, shape) = reduce_plan("norm", &x, dims, keepdim);
         with_float_dtype!(x.dtype(), T => {
-            let out = if p == f64::INFINITY || p == f64::NEG_INFINITY {
+            let out = if p.is_infinite() {
                 let max = p > 0.0;
                 reduce::<T, f64, T>(&x, &red, || if max { 0.0 } else { f64::INFINITY }, |a, r| {
                     for i in 0..r.len {
@@ -563,7 +565,13 @@ mod tests {
     fn random_input(g: &mut Generator, dtype: DType) -> Tensor {
         let rank = g.below(5) as usize;
         let shape: Vec<usize> = (0..rank)
-            .map(|_| if g.below(12) == 0 { 0 } else { 1 + g.below(4) as usize })
+            .map(|_| {
+                if g.below(12) == 0 {
+                    0
+                } else {
+                    1 + g.below(4) as usize
+                }
+            })
             .collect();
         let make = |g: &mut Generator, s: &[usize]| -> Tensor {
             if dtype == DType::I64 {
@@ -612,7 +620,11 @@ mod tests {
         for d in 0..r {
             if g.below(2) == 0 {
                 red.push(d);
-                dims.push(if g.below(2) == 0 { d as isize } else { d as isize - r as isize });
+                dims.push(if g.below(2) == 0 {
+                    d as isize
+                } else {
+                    d as isize - r as isize
+                });
             }
         }
         if dims.is_empty() {
@@ -673,11 +685,23 @@ mod tests {
             let keepdim = g.below(2) == 0;
             let shape = out_shape(&x, &red, keepdim);
             let grp = groups(&x, &red);
-            let what = |op: &str| format!("{op} of {:?} over {dims:?} keepdim={keepdim} ({dtype})", x.dims());
+            let what = |op: &str| {
+                format!(
+                    "{op} of {:?} over {dims:?} keepdim={keepdim} ({dtype})",
+                    x.dims()
+                )
+            };
             let col = |f: &dyn Fn(&[f64]) -> f64| grp.iter().map(|v| f(v)).collect::<Vec<f64>>();
 
             let s = x.sum_dims(&dims, keepdim);
-            assert_eq!(s.dtype(), if dtype == DType::I64 { DType::I64 } else { dtype });
+            assert_eq!(
+                s.dtype(),
+                if dtype == DType::I64 {
+                    DType::I64
+                } else {
+                    dtype
+                }
+            );
             assert_close(&s, &shape, &col(&ref_sum), tol, &what("sum"));
             let m = x.mean_dims(&dims, keepdim);
             assert!(m.dtype().is_float());
@@ -693,15 +717,33 @@ mod tests {
                 let ddof = if unbiased { 1.0 } else { 0.0 };
                 let want = col(&|v| ref_var(v, ddof));
                 let t = 1e-5;
-                assert_close(&x.var_dims(&dims, unbiased, keepdim), &shape, &want, t, &what("var"));
+                assert_close(
+                    &x.var_dims(&dims, unbiased, keepdim),
+                    &shape,
+                    &want,
+                    t,
+                    &what("var"),
+                );
                 let sd: Vec<f64> = want.iter().map(|v| v.sqrt()).collect();
-                assert_close(&x.std_dims(&dims, unbiased, keepdim), &shape, &sd, t, &what("std"));
+                assert_close(
+                    &x.std_dims(&dims, unbiased, keepdim),
+                    &shape,
+                    &sd,
+                    t,
+                    &what("std"),
+                );
             }
             let lse = x.logsumexp_dims(&dims, keepdim);
             assert_close(&lse, &shape, &col(&ref_lse), 1e-5, &what("logsumexp"));
             for pn in [1.0, 2.0, 3.5, 0.0, f64::INFINITY] {
                 let n = x.norm_dims(pn, &dims, keepdim);
-                assert_close(&n, &shape, &col(&|v| ref_norm(v, pn)), 1e-5, &what(&format!("norm {pn}")));
+                assert_close(
+                    &n,
+                    &shape,
+                    &col(&|v| ref_norm(v, pn)),
+                    1e-5,
+                    &what(&format!("norm {pn}")),
+                );
             }
             let nonempty = grp.iter().all(|v| !v.is_empty());
             if nonempty {
@@ -720,19 +762,35 @@ mod tests {
             let dtype = [DType::F64, DType::F32, DType::I64][case % 3];
             let x = random_input(&mut g, dtype);
             let r = x.rank();
-            let d = if r == 0 { 0 } else { g.below(r as u64) as usize };
-            let dim = if g.below(2) == 0 { d as isize } else { d as isize - r.max(1) as isize };
+            let d = if r == 0 {
+                0
+            } else {
+                g.below(r as u64) as usize
+            };
+            let dim = if g.below(2) == 0 {
+                d as isize
+            } else {
+                d as isize - r.max(1) as isize
+            };
             let red: Vec<usize> = if r == 0 { vec![] } else { vec![d] };
             let keepdim = g.below(2) == 0;
             let shape = out_shape(&x, &red, keepdim);
             let grp = groups(&x, &red);
             if grp.iter().any(|v| v.is_empty()) {
                 let r = std::panic::catch_unwind(|| x.max_dim(dim, keepdim));
-                assert!(r.is_err(), "max_dim over an empty dim of {:?} must panic", x.dims());
+                assert!(
+                    r.is_err(),
+                    "max_dim over an empty dim of {:?} must panic",
+                    x.dims()
+                );
                 continue;
             }
             for max in [true, false] {
-                let (v, i) = if max { x.max_dim(dim, keepdim) } else { x.min_dim(dim, keepdim) };
+                let (v, i) = if max {
+                    x.max_dim(dim, keepdim)
+                } else {
+                    x.min_dim(dim, keepdim)
+                };
                 let want: Vec<(f64, f64)> = grp.iter().map(|v| ref_best(v, max)).collect();
                 let wv: Vec<f64> = want.iter().map(|w| w.0).collect();
                 let wi: Vec<f64> = want.iter().map(|w| w.1).collect();
@@ -741,7 +799,11 @@ mod tests {
                 assert_eq!(i.dtype(), DType::I64);
                 assert_close(&v, &shape, &wv, 0.0, &what);
                 assert_close(&i, &shape, &wi, 0.0, &what);
-                let a = if max { x.argmax_dim(dim, keepdim) } else { x.argmin_dim(dim, keepdim) };
+                let a = if max {
+                    x.argmax_dim(dim, keepdim)
+                } else {
+                    x.argmin_dim(dim, keepdim)
+                };
                 assert_close(&a, &shape, &wi, 0.0, &what);
             }
             // Softmax along the same dim: each group sums to one and matches exp(x - lse).
@@ -756,7 +818,11 @@ mod tests {
                 let (outer, n, inner) = if r == 0 {
                     (1, 1, 1)
                 } else {
-                    (x.dims()[..d].iter().product::<usize>(), x.dims()[d], x.dims()[d + 1..].iter().product::<usize>())
+                    (
+                        x.dims()[..d].iter().product::<usize>(),
+                        x.dims()[d],
+                        x.dims()[d + 1..].iter().product::<usize>(),
+                    )
                 };
                 for o in 0..outer {
                     for j in 0..inner {
@@ -847,14 +913,28 @@ mod tests {
         let big = tensor!([1000.0, 1000.0], DType::F64);
         assert!((big.logsumexp(0, false).item_f64() - (1000.0 + 2f64.ln())).abs() < 1e-9);
         assert_eq!(big.softmax(0).to_vec::<f64>(), vec![0.5, 0.5]);
-        let ninf = tensor!([[f64::NEG_INFINITY, f64::NEG_INFINITY], [0.0, f64::NEG_INFINITY]]);
-        assert_eq!(ninf.logsumexp(1, false).to_vec::<f64>(), vec![f64::NEG_INFINITY, 0.0]);
-        assert_eq!(tensor!([f64::INFINITY, 1.0]).logsumexp(0, false).item_f64(), f64::INFINITY);
+        let ninf = tensor!([
+            [f64::NEG_INFINITY, f64::NEG_INFINITY],
+            [0.0, f64::NEG_INFINITY]
+        ]);
+        assert_eq!(
+            ninf.logsumexp(1, false).to_vec::<f64>(),
+            vec![f64::NEG_INFINITY, 0.0]
+        );
+        assert_eq!(
+            tensor!([f64::INFINITY, 1.0]).logsumexp(0, false).item_f64(),
+            f64::INFINITY
+        );
         // Empty reductions: sum 0, prod 1, mean NaN; logsumexp -inf.
         let e = Tensor::zeros([2, 0]);
         assert_eq!(e.sum_dim(1, false).to_vec::<f32>(), vec![0.0, 0.0]);
         assert_eq!(e.prod_dim(1, false).to_vec::<f32>(), vec![1.0, 1.0]);
-        assert!(e.mean_dim(1, false).to_vec::<f32>().iter().all(|v| v.is_nan()));
+        assert!(
+            e.mean_dim(1, false)
+                .to_vec::<f32>()
+                .iter()
+                .all(|v| v.is_nan())
+        );
         assert_eq!(e.sum_dim(0, true).dims(), &[1, 0]);
         assert_eq!(e.max_dim(0, false).0.dims(), &[0]);
         // Accuracy: a large offset does not destroy the variance, a long f32 sum stays exact.
