@@ -946,6 +946,37 @@ mod tests {
     }
 
     #[test]
+    fn large_inputs_take_the_parallel_paths_correctly() {
+        let mut g = Generator::new(17);
+        let x = Tensor::normal_with([40, 1000], 0.0, 3.0, DType::F32, &mut g);
+        let x64 = x.to_dtype(DType::F64);
+        for dim in [-1isize, 0] {
+            let want = x64.softmax(dim).to_vec::<f64>();
+            let got = x.softmax(dim).to_vec::<f64>();
+            assert!(
+                got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6),
+                "softmax {dim}"
+            );
+            let want = x64.log_softmax(dim).to_vec::<f64>();
+            let got = x.log_softmax(dim).to_vec::<f64>();
+            assert!(
+                got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-4),
+                "log_softmax {dim}"
+            );
+            let grp = groups(&x64, &[if dim < 0 { 1 } else { 0 }]);
+            let want: Vec<f64> = grp.iter().map(|v| ref_sum(v)).collect();
+            let got = x.sum_dim(dim, false).to_vec::<f64>();
+            assert!(
+                got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-3),
+                "sum {dim}"
+            );
+            let want: Vec<f64> = grp.iter().map(|v| ref_best(v, true).1).collect();
+            let got = x.argmax_dim(dim, false).to_vec::<f64>();
+            assert_eq!(got, want, "argmax {dim}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_operation() {
         let x = Tensor::zeros([2, 3]);
         let e = std::panic::catch_unwind(|| x.sum_dim(2, false)).unwrap_err();
