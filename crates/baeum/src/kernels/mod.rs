@@ -4,6 +4,7 @@
 
 pub mod cast;
 pub mod iter;
+pub mod linalg;
 pub mod map;
 pub mod matmul;
 pub mod reduce;

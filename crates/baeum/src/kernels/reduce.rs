@@ -3,8 +3,8 @@
 
 use rayon::prelude::*;
 
-use super::iter::RunPlan;
 use super::PARALLEL_THRESHOLD;
+use super::iter::RunPlan;
 use crate::tensor::{Dims, Element, Float, Layout, Tensor};
 
 /// One run of the reduced region: `data[offset + i*stride]` for `i < len`, whose first element
@@ -55,7 +55,7 @@ fn plans(layout: &Layout, dims: &[usize]) -> (RunPlan<1>, Dims, Dims) {
 
 /// Reduces `x` (dtype `T`) over `dims`, returning one `U` per kept position in row-major order.
 /// `fold` sees each run of the region in order; `finish` turns the accumulator into the output.
-pub fn reduce<T: Element, A, U: Element + Send>(
+pub fn reduce<T: Element, A, U: Send>(
     x: &Tensor,
     dims: &[usize],
     init: impl Fn() -> A + Sync,
@@ -114,28 +114,21 @@ pub fn reduce<T: Element, A, U: Element + Send>(
     })
 }
 
-/// Sum of a run of floats, accumulated in eight lanes (vectorisable, and more accurate than
-/// one running sum) and returned as f64.
+/// Sum of a run of floats, accumulated in eight f64 lanes (the widening and the adds
+/// vectorise, and f32 inputs keep full precision even over millions of elements).
 #[inline]
 pub fn sum_run<T: Float>(run: &Run<'_, T>) -> f64 {
     match run.as_slice() {
         Some(s) => {
-            let mut lanes = [T::zero(); 8];
+            let mut lanes = [0.0f64; 8];
             let chunks = s.chunks_exact(8);
             let rest = chunks.remainder();
-            let mut total = 0.0f64;
-            for (i, c) in chunks.enumerate() {
+            for c in chunks {
                 for k in 0..8 {
-                    lanes[k] = lanes[k] + c[k];
-                }
-                // Flush to f64 now and then so long runs keep their precision.
-                if i % 128 == 127 {
-                    total += lanes.iter().map(|v| v.to_f64()).sum::<f64>();
-                    lanes = [T::zero(); 8];
+                    lanes[k] += c[k].to_f64();
                 }
             }
-            total += lanes.iter().map(|v| v.to_f64()).sum::<f64>();
-            total + rest.iter().map(|v| v.to_f64()).sum::<f64>()
+            lanes.iter().sum::<f64>() + rest.iter().map(|v| v.to_f64()).sum::<f64>()
         }
         None => (0..run.len).map(|i| run.get(i).to_f64()).sum(),
     }
@@ -152,4 +145,108 @@ pub fn sum_leading_rows<T: Float>(data: &[T], rows: usize, cols: usize) -> Vec<T
         }
     }
     acc.into_iter().map(T::from_f64).collect()
+}
+
+/// Softmax (or log-softmax with `log`) of a contiguous `[outer, n, inner]` block over its
+/// middle dimension. Rows (`inner == 1`) take one pass each for the max, the exponentials and
+/// the scaling; other blocks work on whole `inner`-wide rows at a time so memory is read in
+/// order. Outer blocks run in parallel when the tensor is large.
+pub fn softmax<T: Float>(src: &[T], outer: usize, n: usize, inner: usize, log: bool) -> Vec<T> {
+    let total = outer * n * inner;
+    let mut out = vec![T::zero(); total];
+    if total == 0 {
+        return out;
+    }
+    let block = n * inner;
+    let work = |(s, d): (&[T], &mut [T])| {
+        if inner == 1 {
+            softmax_row(s, d, log)
+        } else {
+            softmax_block(s, d, n, inner, log)
+        }
+    };
+    if total >= PARALLEL_THRESHOLD && outer > 1 {
+        src[..total]
+            .par_chunks(block)
+            .zip(out.par_chunks_mut(block))
+            .for_each(work);
+    } else {
+        src[..total]
+            .chunks(block)
+            .zip(out.chunks_mut(block))
+            .for_each(work);
+    }
+    out
+}
+
+/// Softmax of one contiguous row into `dst`. A NaN anywhere makes the row NaN; a row of only
+/// −∞ gives NaN, as in PyTorch.
+fn softmax_row<T: Float>(src: &[T], dst: &mut [T], log: bool) {
+    let mut m = T::NEG_INFINITY;
+    for &v in src {
+        if v > m {
+            m = v;
+        }
+    }
+    let mut sum = 0.0f64;
+    if log {
+        for &v in src {
+            sum += (v - m).exp().to_f64();
+        }
+        let lse = T::from_f64(sum.ln());
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = (v - m) - lse;
+        }
+    } else {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            let e = (v - m).exp();
+            *d = e;
+            sum += e.to_f64();
+        }
+        let inv = T::from_f64(1.0 / sum);
+        for d in dst.iter_mut() {
+            *d = *d * inv;
+        }
+    }
+}
+
+/// Softmax over the rows of a contiguous `[n, inner]` block (each column independently).
+fn softmax_block<T: Float>(src: &[T], dst: &mut [T], n: usize, inner: usize, log: bool) {
+    let mut m = vec![T::NEG_INFINITY; inner];
+    for r in 0..n {
+        for (mj, &v) in m.iter_mut().zip(&src[r * inner..(r + 1) * inner]) {
+            if v > *mj {
+                *mj = v;
+            }
+        }
+    }
+    let mut sum = vec![0.0f64; inner];
+    for r in 0..n {
+        let row = &src[r * inner..(r + 1) * inner];
+        let drow = &mut dst[r * inner..(r + 1) * inner];
+        for j in 0..inner {
+            let e = (row[j] - m[j]).exp();
+            if !log {
+                drow[j] = e;
+            }
+            sum[j] += e.to_f64();
+        }
+    }
+    if log {
+        let lse: Vec<T> = sum.iter().map(|&s| T::from_f64(s.ln())).collect();
+        for r in 0..n {
+            let row = &src[r * inner..(r + 1) * inner];
+            let drow = &mut dst[r * inner..(r + 1) * inner];
+            for j in 0..inner {
+                drow[j] = (row[j] - m[j]) - lse[j];
+            }
+        }
+    } else {
+        let inv: Vec<T> = sum.iter().map(|&s| T::from_f64(1.0 / s)).collect();
+        for r in 0..n {
+            for (d, &k) in dst[r * inner..(r + 1) * inner].iter_mut().zip(&inv) {
+                *d = *d * k;
+            }
+        }
+    }
 }

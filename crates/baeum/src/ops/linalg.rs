@@ -26,8 +26,16 @@ impl Tensor {
                 other.shape()
             );
         }
-        let a = if ra == 1 { self.unsqueeze(0) } else { self.clone() };
-        let b = if rb == 1 { other.unsqueeze(1) } else { other.clone() };
+        let a = if ra == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if rb == 1 {
+            other.unsqueeze(1)
+        } else {
+            other.clone()
+        };
         let (m, k) = (a.dims()[a.rank() - 2], a.dims()[a.rank() - 1]);
         let (k2, n) = (b.dims()[b.rank() - 2], b.dims()[b.rank() - 1]);
         if k != k2 {
@@ -93,4 +101,783 @@ fn cast_slice_mut<T: 'static, U: 'static>(s: &mut [T]) -> &mut [U] {
     assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<U>());
     // SAFETY: T and U are the same type.
     unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr() as *mut U, s.len()) }
+}
+
+/// Label ids: `A`–`Z` are 0–25, `a`–`z` 26–51, and ellipsis dimensions 52 onwards.
+const ELLIPSIS_BASE: usize = 52;
+
+fn label_id(c: char) -> Option<usize> {
+    match c {
+        'A'..='Z' => Some(c as usize - 'A' as usize),
+        'a'..='z' => Some(c as usize - 'a' as usize + 26),
+        _ => None,
+    }
+}
+
+fn label_name(id: usize) -> String {
+    match id {
+        0..=25 => ((b'A' + id as u8) as char).to_string(),
+        26..=51 => ((b'a' + (id - 26) as u8) as char).to_string(),
+        _ => format!("...[{}]", id - ELLIPSIS_BASE),
+    }
+}
+
+/// One side of an einsum equation: its letters (as ids) and where its ellipsis sits, if any.
+struct Term {
+    before: Vec<usize>,
+    after: Option<Vec<usize>>,
+}
+
+impl Term {
+    fn parse(eq: &str, s: &str) -> Result<Term> {
+        let mut before = Vec::new();
+        let mut after: Option<Vec<usize>> = None;
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            if let Some(r) = rest.strip_prefix("...") {
+                if after.is_some() {
+                    bail!(
+                        Invalid,
+                        "einsum: more than one ellipsis in term {s:?} of {eq:?}"
+                    );
+                }
+                after = Some(Vec::new());
+                rest = r;
+                continue;
+            }
+            let Some(id) = label_id(c) else {
+                bail!(
+                    Invalid,
+                    "einsum: invalid character {c:?} in {eq:?} (subscripts are letters a-z, A-Z and '...')"
+                );
+            };
+            match after.as_mut() {
+                Some(a) => a.push(id),
+                None => before.push(id),
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+        Ok(Term { before, after })
+    }
+
+    fn letters(&self) -> usize {
+        self.before.len() + self.after.as_ref().map_or(0, |a| a.len())
+    }
+
+    /// The labels of every dimension, with `e` ellipsis dims right-aligned among `total`.
+    fn labels(&self, e: usize, total: usize) -> Vec<usize> {
+        let mut l = self.before.clone();
+        if let Some(a) = &self.after {
+            l.extend((total - e..total).map(|j| ELLIPSIS_BASE + j));
+            l.extend(a);
+        }
+        l
+    }
+}
+
+/// A tensor whose dimensions carry einsum labels (unique within it).
+struct Labelled {
+    t: Tensor,
+    labels: Vec<usize>,
+}
+
+impl Labelled {
+    /// The labels not in `keep`, summed out.
+    fn sum_except(self, keep: &[usize]) -> Labelled {
+        let gone: Vec<isize> = (0..self.labels.len())
+            .filter(|&i| !keep.contains(&self.labels[i]))
+            .map(|i| i as isize)
+            .collect();
+        if gone.is_empty() {
+            return self;
+        }
+        let dtype = self.t.dtype();
+        let labels = self
+            .labels
+            .iter()
+            .copied()
+            .filter(|l| keep.contains(l))
+            .collect();
+        Labelled {
+            t: self.t.sum_dims(&gone, false).to_dtype(dtype),
+            labels,
+        }
+    }
+
+    /// The tensor with its dims in the order of `order` (labels it has), expanded to `sizes`.
+    fn arranged(&self, order: &[usize], sizes: &[usize; 64]) -> Tensor {
+        let perm: Vec<isize> = order
+            .iter()
+            .map(|l| {
+                self.labels
+                    .iter()
+                    .position(|x| x == l)
+                    .expect("label present") as isize
+            })
+            .collect();
+        let target: Vec<isize> = order.iter().map(|&l| sizes[l] as isize).collect();
+        self.t.permute(&perm).expand(&target)
+    }
+}
+
+/// Contracts two labelled operands, keeping the labels in `keep`, with one batched matmul (or
+/// a broadcast product when nothing is summed).
+fn contract(a: Labelled, b: Labelled, keep: &[usize], sizes: &[usize; 64]) -> Labelled {
+    let mut keep_a: Vec<usize> = keep.to_vec();
+    keep_a.extend(&b.labels);
+    let mut keep_b: Vec<usize> = keep.to_vec();
+    keep_b.extend(&a.labels);
+    let a = a.sum_except(&keep_a);
+    let b = b.sum_except(&keep_b);
+    let shared = |l: &usize| b.labels.contains(l);
+    let batch: Vec<usize> = a
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| shared(l) && keep.contains(l))
+        .collect();
+    let summed: Vec<usize> = a
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| shared(l) && !keep.contains(l))
+        .collect();
+    let left: Vec<usize> = a.labels.iter().copied().filter(|l| !shared(l)).collect();
+    let right: Vec<usize> = b
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| !a.labels.contains(l))
+        .collect();
+    let size_of = |ls: &[usize], t: &Labelled| -> Vec<usize> {
+        ls.iter()
+            .map(|l| {
+                if batch.contains(l) || summed.contains(l) {
+                    sizes[*l]
+                } else {
+                    t.t.dims()[t.labels.iter().position(|x| x == l).expect("label")]
+                }
+            })
+            .collect()
+    };
+    let (bs, ls, ks, rs) = (
+        size_of(&batch, &a),
+        size_of(&left, &a),
+        size_of(&summed, &a),
+        size_of(&right, &b),
+    );
+    let (nb, m, k, n) = (
+        bs.iter().product::<usize>(),
+        ls.iter().product::<usize>(),
+        ks.iter().product::<usize>(),
+        rs.iter().product::<usize>(),
+    );
+    let order_a: Vec<usize> = [&batch[..], &left[..], &summed[..]].concat();
+    let order_b: Vec<usize> = [&batch[..], &summed[..], &right[..]].concat();
+    let mut sz = *sizes;
+    for (l, s) in left.iter().zip(&ls) {
+        sz[*l] = *s;
+    }
+    for (l, s) in right.iter().zip(&rs) {
+        sz[*l] = *s;
+    }
+    let ta = a.arranged(&order_a, &sz);
+    let tb = b.arranged(&order_b, &sz);
+    let (nb, m, k, n) = (nb as isize, m as isize, k as isize, n as isize);
+    let prod = if summed.is_empty() {
+        ta.reshape(&[nb, m, 1]).mul(&tb.reshape(&[nb, 1, n]))
+    } else {
+        ta.reshape(&[nb, m, k]).matmul(&tb.reshape(&[nb, k, n]))
+    };
+    let shape: Vec<isize> = [&bs[..], &ls[..], &rs[..]]
+        .concat()
+        .iter()
+        .map(|&s| s as isize)
+        .collect();
+    Labelled {
+        t: prod.reshape(&shape),
+        labels: [&batch[..], &left[..], &right[..]].concat(),
+    }
+}
+
+impl Tensor {
+    /// The dot product of two 1-D tensors of the same length, as a 0-d tensor.
+    pub fn dot(&self, other: &Tensor) -> Tensor {
+        assert!(
+            self.rank() == 1 && other.rank() == 1,
+            "dot: expects two 1-D tensors, got shapes {} and {}",
+            self.shape(),
+            other.shape()
+        );
+        assert!(
+            self.numel() == other.numel(),
+            "dot: cannot multiply {} by {}: lengths differ",
+            self.shape(),
+            other.shape()
+        );
+        self.matmul(other)
+    }
+
+    /// The outer product of two 1-D tensors: `[n] × [m] → [n, m]`.
+    pub fn outer(&self, other: &Tensor) -> Tensor {
+        assert!(
+            self.rank() == 1 && other.rank() == 1,
+            "outer: expects two 1-D tensors, got shapes {} and {}",
+            self.shape(),
+            other.shape()
+        );
+        self.unsqueeze(1).mul(&other.unsqueeze(0))
+    }
+
+    /// The product of two matrices (`[n, k] × [k, m]`), without broadcasting.
+    pub fn mm(&self, other: &Tensor) -> Tensor {
+        assert!(
+            self.rank() == 2 && other.rank() == 2,
+            "mm: expects two 2-D tensors, got shapes {} and {}",
+            self.shape(),
+            other.shape()
+        );
+        self.matmul(other)
+    }
+
+    /// Batched matrix product (`[b, n, k] × [b, k, m]`), without broadcasting.
+    pub fn bmm(&self, other: &Tensor) -> Tensor {
+        assert!(
+            self.rank() == 3 && other.rank() == 3 && self.dims()[0] == other.dims()[0],
+            "bmm: expects two 3-D tensors with the same batch size, got shapes {} and {}",
+            self.shape(),
+            other.shape()
+        );
+        self.matmul(other)
+    }
+
+    /// Einstein summation, as `torch.einsum`: `"ij,jk->ik"` is a matrix product, `"ii->i"` a
+    /// diagonal, `"ii"` a trace, `"...ij->...ji"` a batched transpose. Without `->` the output
+    /// holds the ellipsis dimensions and then the labels that appear once, in alphabetical
+    /// order (upper case first). Size-1 dimensions broadcast. Panics on a malformed equation
+    /// or mismatched shapes; see [`Tensor::try_einsum`].
+    pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
+        or_panic(Tensor::try_einsum(equation, operands))
+    }
+
+    /// [`Tensor::einsum`] returning an error instead of panicking.
+    pub fn try_einsum(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
+        let eq: String = equation.chars().filter(|c| !c.is_whitespace()).collect();
+        let (lhs, rhs) = match eq.split_once("->") {
+            Some((l, r)) => {
+                if r.contains("->") {
+                    bail!(Invalid, "einsum: more than one '->' in {equation:?}");
+                }
+                (l, Some(r))
+            }
+            None => (eq.as_str(), None),
+        };
+        let terms = lhs
+            .split(',')
+            .map(|s| Term::parse(equation, s))
+            .collect::<Result<Vec<_>>>()?;
+        if operands.is_empty() || terms.len() != operands.len() {
+            bail!(
+                Invalid,
+                "einsum: {equation:?} has {} input terms but {} operands were given",
+                terms.len(),
+                operands.len()
+            );
+        }
+        // Ellipsis widths, and each operand's labels.
+        let mut ell = Vec::with_capacity(terms.len());
+        for (i, (t, x)) in terms.iter().zip(operands).enumerate() {
+            let r = x.rank();
+            let e = if t.after.is_some() {
+                match r.checked_sub(t.letters()) {
+                    Some(e) => e,
+                    None => bail!(
+                        Shape,
+                        "einsum: operand {i} of shape {} has fewer dimensions than subscripts in {equation:?}",
+                        x.shape()
+                    ),
+                }
+            } else {
+                if r != t.letters() {
+                    bail!(
+                        Shape,
+                        "einsum: operand {i} of shape {} has {r} dimensions but {} subscripts in {equation:?}",
+                        x.shape(),
+                        t.letters()
+                    );
+                }
+                0
+            };
+            ell.push(e);
+        }
+        let total_ell = ell.iter().copied().max().unwrap_or(0);
+        if ELLIPSIS_BASE + total_ell > 64 {
+            bail!(
+                Invalid,
+                "einsum: too many ellipsis dimensions in {equation:?}"
+            );
+        }
+        let labels: Vec<Vec<usize>> = terms
+            .iter()
+            .zip(&ell)
+            .map(|(t, &e)| t.labels(e, total_ell))
+            .collect();
+        // Sizes per label: equal, or 1 (broadcast).
+        let mut sizes = [0usize; 64];
+        let mut seen = [false; 64];
+        let mut count = [0usize; 64];
+        for (i, (ls, x)) in labels.iter().zip(operands).enumerate() {
+            for (d, &l) in ls.iter().enumerate() {
+                count[l] += 1;
+                let s = x.dims()[d];
+                if ls[..d].contains(&l) {
+                    let first = ls.iter().position(|&y| y == l).expect("label");
+                    if x.dims()[first] != s {
+                        bail!(
+                            Shape,
+                            "einsum: subscript {} is repeated in operand {i} of shape {} but its dimensions differ ({} and {s})",
+                            label_name(l),
+                            x.shape(),
+                            x.dims()[first]
+                        );
+                    }
+                }
+                if !seen[l] || sizes[l] == 1 {
+                    sizes[l] = s;
+                } else if s != sizes[l] && s != 1 {
+                    bail!(
+                        Shape,
+                        "einsum: subscript {} has size {} in an earlier operand but {s} in operand {i} (shape {}) in {equation:?}",
+                        label_name(l),
+                        sizes[l],
+                        x.shape()
+                    );
+                }
+                seen[l] = true;
+            }
+        }
+        // Output labels.
+        let out: Vec<usize> = match rhs {
+            Some(r) => {
+                let t = Term::parse(equation, r)?;
+                let o = t.labels(total_ell, total_ell);
+                for (j, &l) in o.iter().enumerate() {
+                    if l < ELLIPSIS_BASE && !seen[l] {
+                        bail!(
+                            Invalid,
+                            "einsum: output subscript {} does not appear in the inputs of {equation:?}",
+                            label_name(l)
+                        );
+                    }
+                    if o[..j].contains(&l) {
+                        bail!(
+                            Invalid,
+                            "einsum: output subscript {} appears more than once in {equation:?}",
+                            label_name(l)
+                        );
+                    }
+                }
+                o
+            }
+            None => {
+                let mut o: Vec<usize> = (ELLIPSIS_BASE..ELLIPSIS_BASE + total_ell).collect();
+                o.extend((0..ELLIPSIS_BASE).filter(|&l| count[l] == 1));
+                o
+            }
+        };
+        // Common dtype, then diagonals of repeated labels as strided views.
+        let dtype = operands
+            .iter()
+            .map(|x| x.dtype())
+            .reduce(DType::promote)
+            .expect("operands");
+        let mut ops: Vec<Labelled> = Vec::with_capacity(operands.len());
+        for (x, ls) in operands.iter().zip(&labels) {
+            let x = x.to_dtype(dtype);
+            let mut uniq: Vec<usize> = Vec::new();
+            let mut shape = crate::tensor::Dims::new();
+            let mut strides = crate::tensor::Dims::new();
+            for (d, &l) in ls.iter().enumerate() {
+                match uniq.iter().position(|&u| u == l) {
+                    Some(p) => strides[p] += x.strides()[d],
+                    None => {
+                        uniq.push(l);
+                        shape.push(x.dims()[d]);
+                        strides.push(x.strides()[d]);
+                    }
+                }
+            }
+            let t = if uniq.len() == ls.len() {
+                x
+            } else {
+                x.view_with(crate::tensor::Layout {
+                    shape: Shape(shape),
+                    strides,
+                    offset: x.layout().offset,
+                })
+            };
+            ops.push(Labelled { t, labels: uniq });
+        }
+        // Contract left to right, keeping what the output or a later operand needs.
+        let mut later: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+        for i in (0..ops.len().saturating_sub(1)).rev() {
+            let mut l = later[i + 1].clone();
+            l.extend(&ops[i + 1].labels);
+            later[i] = l;
+        }
+        let mut iter = ops.into_iter().enumerate();
+        let (_, first) = iter.next().expect("operands");
+        let mut keep0 = out.clone();
+        keep0.extend(&later[0]);
+        let mut acc = first.sum_except(&keep0);
+        for (i, next) in iter {
+            let mut keep = out.clone();
+            keep.extend(&later[i]);
+            acc = contract(acc, next, &keep, &sizes);
+        }
+        let acc = acc.sum_except(&out);
+        let perm: Vec<isize> = out
+            .iter()
+            .map(|l| {
+                acc.labels
+                    .iter()
+                    .position(|x| x == l)
+                    .expect("output label") as isize
+            })
+            .collect();
+        let target: Vec<usize> = out.iter().map(|&l| sizes[l]).collect();
+        let res = acc.t.permute(&perm);
+        let res = if res.dims() == target.as_slice() {
+            res
+        } else {
+            res.broadcast_to(Shape::from(target))
+        };
+        Ok(res.contiguous().to_dtype(dtype))
+    }
+
+    /// The inverse of a square matrix, or of each matrix in a batch `[..., n, n]`, by LU
+    /// factorisation with partial pivoting in f64. Float dtypes are kept; integer input gives
+    /// f32. Panics for a singular matrix; see [`Tensor::try_inverse`].
+    pub fn inverse(&self) -> Tensor {
+        or_panic(self.try_inverse())
+    }
+
+    /// [`Tensor::inverse`] returning an error (`inverse: matrix is singular`) instead.
+    pub fn try_inverse(&self) -> Result<Tensor> {
+        let n = square_size("inverse", self)?;
+        let data = self.to_vec::<f64>();
+        let results =
+            crate::kernels::linalg::per_matrix(&data, n, |m| crate::kernels::linalg::inverse(m, n));
+        let mut out = Vec::with_capacity(data.len());
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Some(v) => out.extend(v),
+                None if self.rank() == 2 => bail!(Invalid, "inverse: matrix is singular"),
+                None => bail!(
+                    Invalid,
+                    "inverse: matrix is singular (matrix {i} of the batch of shape {})",
+                    self.shape()
+                ),
+            }
+        }
+        Ok(Tensor::from_vec(out, self.shape().clone()).to_dtype(float_dtype(self)))
+    }
+
+    /// The determinant of a square matrix, or of each matrix in a batch `[..., n, n]` (LU with
+    /// partial pivoting in f64; exactly singular matrices give 0).
+    pub fn det(&self) -> Tensor {
+        let n = or_panic(square_size("det", self));
+        let batch_shape = Shape::from(&self.dims()[..self.rank() - 2]);
+        let out: Vec<f64> = if n == 0 {
+            vec![1.0; batch_shape.numel()]
+        } else {
+            let data = self.to_vec::<f64>();
+            crate::kernels::linalg::per_matrix(&data, n, |m| crate::kernels::linalg::det(m, n))
+        };
+        Tensor::from_vec(out, batch_shape).to_dtype(float_dtype(self))
+    }
+}
+
+/// `n` for a tensor of shape `[..., n, n]`, or an error naming `op` and the shape.
+fn square_size(op: &str, x: &Tensor) -> Result<usize> {
+    let r = x.rank();
+    if r < 2 || x.dims()[r - 1] != x.dims()[r - 2] {
+        bail!(
+            Shape,
+            "{op}: expects a square matrix or a batch of them ([..., n, n]), got shape {}",
+            x.shape()
+        );
+    }
+    Ok(x.dims()[r - 1])
+}
+
+/// The dtype of a float result: the input's when it is a float, f32 otherwise.
+fn float_dtype(x: &Tensor) -> DType {
+    if x.dtype().is_float() {
+        x.dtype()
+    } else {
+        DType::F32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tensor;
+    use crate::tensor::random::Generator;
+    use crate::{DType, Tensor};
+
+    fn assert_close(got: &Tensor, want: &Tensor, tol: f64, what: &str) {
+        assert_eq!(got.dims(), want.dims(), "{what}: shape");
+        for (i, (a, b)) in got
+            .to_vec::<f64>()
+            .iter()
+            .zip(want.to_vec::<f64>())
+            .enumerate()
+        {
+            assert!(
+                (a - b).abs() <= tol * (1.0 + b.abs()),
+                "{what}: element {i}: got {a}, want {b}"
+            );
+        }
+    }
+
+    /// Naive einsum over explicit letter equations: loops over every assignment of the labels.
+    fn naive_einsum(eq: &str, ops: &[&Tensor]) -> Tensor {
+        let (lhs, out) = eq.split_once("->").unwrap();
+        let terms: Vec<Vec<char>> = lhs.split(',').map(|t| t.chars().collect()).collect();
+        let out: Vec<char> = out.chars().collect();
+        let mut labels: Vec<char> = Vec::new();
+        let mut size = std::collections::HashMap::new();
+        for (t, x) in terms.iter().zip(ops) {
+            for (d, &c) in t.iter().enumerate() {
+                if !labels.contains(&c) {
+                    labels.push(c);
+                }
+                size.insert(c, x.dims()[d]);
+            }
+        }
+        let vals: Vec<Vec<f64>> = ops.iter().map(|x| x.to_vec::<f64>()).collect();
+        let out_shape: Vec<usize> = out.iter().map(|c| size[c]).collect();
+        let mut res = vec![0.0; out_shape.iter().product()];
+        let total: usize = labels.iter().map(|c| size[c]).product();
+        for flat in 0..total {
+            let mut rem = flat;
+            let mut at = std::collections::HashMap::new();
+            for c in labels.iter().rev() {
+                at.insert(*c, rem % size[c]);
+                rem /= size[c];
+            }
+            let mut p = 1.0;
+            for ((t, x), v) in terms.iter().zip(ops).zip(&vals) {
+                let off = t
+                    .iter()
+                    .enumerate()
+                    .fold(0, |o, (d, c)| o * x.dims()[d] + at[c]);
+                p *= v[off];
+            }
+            let o = out.iter().fold(0, |o, c| o * size[c] + at[c]);
+            res[o] += p;
+        }
+        Tensor::from_vec(res, out_shape)
+    }
+
+    #[test]
+    fn einsum_matches_a_naive_reference() {
+        let mut g = Generator::new(5);
+        let cases: &[(&str, &[&[usize]])] = &[
+            ("ij,jk->ik", &[&[3, 4], &[4, 5]]),
+            ("ij,jk->ki", &[&[3, 4], &[4, 2]]),
+            ("bij,bjk->bik", &[&[2, 3, 4], &[2, 4, 3]]),
+            ("ii->i", &[&[4, 4]]),
+            ("ii->", &[&[3, 3]]),
+            ("i,j->ij", &[&[3], &[4]]),
+            ("ij,ij->ij", &[&[2, 3], &[2, 3]]),
+            ("ij,ij->", &[&[2, 3], &[2, 3]]),
+            ("ijk->kji", &[&[2, 3, 4]]),
+            ("ijk->j", &[&[2, 3, 4]]),
+            ("bii->bi", &[&[2, 3, 3]]),
+            ("iij->ji", &[&[3, 3, 2]]),
+            ("ij,jk,kl->il", &[&[2, 3], &[3, 4], &[4, 2]]),
+            ("ab,cd,bd->ac", &[&[2, 3], &[4, 5], &[3, 5]]),
+            ("aij,jk->aik", &[&[2, 3, 4], &[4, 0]]),
+            ("ij,kj->ikj", &[&[2, 3], &[4, 3]]),
+            ("ijkl,jl->ik", &[&[2, 3, 2, 4], &[3, 4]]),
+        ];
+        for (eq, shapes) in cases {
+            let xs: Vec<Tensor> = shapes
+                .iter()
+                .map(|s| Tensor::normal_with(*s, 0.0, 1.0, DType::F64, &mut g))
+                .collect();
+            let refs: Vec<&Tensor> = xs.iter().collect();
+            let got = Tensor::einsum(eq, &refs);
+            assert_close(&got, &naive_einsum(eq, &refs), 1e-10, eq);
+            // The same on transposed (non-contiguous) operands.
+            let ts: Vec<Tensor> = xs
+                .iter()
+                .map(|x| {
+                    let rev: Vec<isize> = (0..x.rank() as isize).rev().collect();
+                    x.permute(&rev).contiguous().permute(&rev)
+                })
+                .collect();
+            let trefs: Vec<&Tensor> = ts.iter().collect();
+            assert_close(&Tensor::einsum(eq, &trefs), &got, 1e-10, eq);
+        }
+    }
+
+    #[test]
+    fn einsum_forms_from_the_docs() {
+        let mut g = Generator::new(9);
+        let a = Tensor::normal_with([3, 4], 0.0, 1.0, DType::F32, &mut g);
+        let b = Tensor::normal_with([4, 5], 0.0, 1.0, DType::F32, &mut g);
+        assert_close(
+            &Tensor::einsum("ij,jk->ik", &[&a, &b]),
+            &a.matmul(&b),
+            1e-5,
+            "matmul",
+        );
+        assert_close(
+            &Tensor::einsum("ij,jk", &[&a, &b]),
+            &a.matmul(&b),
+            1e-5,
+            "implicit",
+        );
+        assert_close(
+            &Tensor::einsum("ij,jk", &[&a.t().contiguous().t(), &b]),
+            &a.matmul(&b),
+            1e-5,
+            "t",
+        );
+        let sq = tensor!([[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(
+            Tensor::einsum("ii->i", &[&sq]).to_vec::<f32>(),
+            vec![1.0, 4.0]
+        );
+        assert_eq!(Tensor::einsum("ii", &[&sq]).item_f64(), 5.0);
+        assert_eq!(Tensor::einsum("ii", &[&sq]).rank(), 0);
+        assert_eq!(
+            Tensor::einsum("ji", &[&sq]).to_vec::<f32>(),
+            vec![1.0, 3.0, 2.0, 4.0]
+        );
+        assert_eq!(
+            Tensor::einsum("ij", &[&sq]).to_vec::<f32>(),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
+        let x = Tensor::normal_with([2, 3, 4, 5], 0.0, 1.0, DType::F64, &mut g);
+        assert_close(
+            &Tensor::einsum("...ij->...ji", &[&x]),
+            &x.transpose(-1, -2).contiguous(),
+            0.0,
+            "ellipsis",
+        );
+        let y = Tensor::normal_with([3, 5, 2], 0.0, 1.0, DType::F64, &mut g);
+        // Ellipsis dims broadcast: [2, 3] batch against [3].
+        assert_close(
+            &Tensor::einsum("...ij,...jk->...ik", &[&x, &y]),
+            &x.matmul(&y),
+            1e-10,
+            "batched ellipsis",
+        );
+        let u = tensor!([1.0, 2.0, 3.0]);
+        let v = tensor!([1.0, 10.0]);
+        assert_eq!(
+            Tensor::einsum("i,j->ij", &[&u, &v]).to_vec::<f32>(),
+            u.outer(&v).to_vec::<f32>()
+        );
+        // Size-1 dims broadcast like PyTorch.
+        let r = Tensor::einsum("ij,ij->ij", &[&Tensor::ones([1, 3]), &Tensor::ones([2, 3])]);
+        assert_eq!(r.dims(), &[2, 3]);
+        // Integer operands keep their dtype.
+        let ia = Tensor::from_vec(vec![1i64, 2, 3, 4], [2, 2]);
+        let ir = Tensor::einsum("ij,jk->ik", &[&ia, &ia]);
+        assert_eq!(ir.dtype(), DType::I64);
+        assert_eq!(ir.to_vec::<i64>(), vec![7, 10, 15, 22]);
+        assert_eq!(Tensor::einsum("ii", &[&ia]).to_vec::<i64>(), vec![5]);
+        // Errors.
+        assert!(Tensor::try_einsum("ij,jk->ik", &[&a, &a]).is_err());
+        assert!(Tensor::try_einsum("ij->k", &[&a]).is_err());
+        assert!(Tensor::try_einsum("ij,jk", &[&a]).is_err());
+        assert!(Tensor::try_einsum("ijk", &[&a]).is_err());
+        assert!(Tensor::try_einsum("i1", &[&a]).is_err());
+        assert!(Tensor::try_einsum("ii", &[&a]).is_err());
+    }
+
+    #[test]
+    fn dot_outer_mm() {
+        let a = tensor!([1.0, 2.0, 3.0]);
+        let b = tensor!([4.0, 5.0, 6.0]);
+        assert_eq!(a.dot(&b).item_f64(), 32.0);
+        assert_eq!(a.dot(&b).rank(), 0);
+        let e = std::panic::catch_unwind(|| a.dot(&tensor!([1.0, 2.0, 3.0, 4.0]))).unwrap_err();
+        let msg = e.downcast_ref::<String>().unwrap();
+        assert_eq!(msg, "dot: cannot multiply [3] by [4]: lengths differ");
+        let o = a.outer(&tensor!([1.0, 2.0]));
+        assert_eq!(o.dims(), &[3, 2]);
+        assert_eq!(o.to_vec::<f32>(), vec![1., 2., 2., 4., 3., 6.]);
+        let m = tensor!([[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(m.mm(&m).to_vec::<f32>(), vec![7., 10., 15., 22.]);
+        assert_eq!(m.unsqueeze(0).bmm(&m.unsqueeze(0)).dims(), &[1, 2, 2]);
+        assert!(std::panic::catch_unwind(|| a.mm(&m)).is_err());
+    }
+
+    #[test]
+    fn inverse_and_det() {
+        let m = tensor!([[1.0, 2.0], [3.0, 4.0]]);
+        let inv = m.inverse();
+        assert_eq!(inv.dtype(), DType::F32);
+        assert_close(&inv, &tensor!([[-2.0, 1.0], [1.5, -0.5]]), 1e-6, "inverse");
+        assert!((m.det().item_f64() + 2.0).abs() < 1e-6);
+        assert_eq!(m.det().rank(), 0);
+        let sing = tensor!([[1.0, 2.0], [2.0, 4.0]]);
+        assert_eq!(
+            sing.try_inverse().unwrap_err().to_string(),
+            "inverse: matrix is singular"
+        );
+        assert_eq!(sing.det().item_f64(), 0.0);
+        assert_eq!(Tensor::zeros([3, 3]).det().item_f64(), 0.0);
+        // Integer input computes in f32.
+        let i = Tensor::from_vec(vec![2i64, 0, 0, 4], [2, 2]);
+        assert_eq!(i.inverse().dtype(), DType::F32);
+        assert_eq!(i.inverse().to_vec::<f32>(), vec![0.5, 0.0, 0.0, 0.25]);
+        assert_eq!(i.det().item_f64(), 8.0);
+        // Random batches: A · A⁻¹ = I, and det matches a cofactor expansion for 3×3.
+        let mut g = Generator::new(21);
+        let a = Tensor::normal_with([4, 2, 5, 5], 0.0, 1.0, DType::F64, &mut g);
+        let eye = Tensor::eye_dtype(5, 5, DType::F64).expand(&[4, 2, 5, 5]);
+        assert_close(&a.matmul(&a.inverse()), &eye.contiguous(), 1e-9, "A A^-1");
+        assert_close(
+            &a.transpose(-1, -2).inverse(),
+            &a.inverse().transpose(-1, -2).contiguous(),
+            1e-9,
+            "inv of view",
+        );
+        let c = Tensor::normal_with([6, 3, 3], 0.0, 1.0, DType::F64, &mut g);
+        let v = c.to_vec::<f64>();
+        let want: Vec<f64> = v
+            .chunks(9)
+            .map(|m| {
+                m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6])
+                    + m[2] * (m[3] * m[7] - m[4] * m[6])
+            })
+            .collect();
+        assert_close(&c.det(), &Tensor::from_vec(want, [6]), 1e-10, "det");
+        // det(AB) = det(A) det(B) on a batch; empty matrices have det 1.
+        let b = Tensor::normal_with([6, 3, 3], 0.0, 1.0, DType::F64, &mut g);
+        assert_close(
+            &c.matmul(&b).det(),
+            &c.det().mul(&b.det()),
+            1e-9,
+            "det product",
+        );
+        assert_eq!(
+            Tensor::zeros([2, 0, 0]).det().to_vec::<f32>(),
+            vec![1.0, 1.0]
+        );
+        assert_eq!(Tensor::zeros([0, 0]).inverse().dims(), &[0, 0]);
+        // Shape errors name the op and the shape.
+        let e = Tensor::zeros([2, 3]).try_inverse().unwrap_err().to_string();
+        assert!(e.contains("inverse") && e.contains("[2, 3]"), "{e}");
+        // A batch with one singular matrix fails.
+        let batch = Tensor::from_vec(vec![1.0f64, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0], [2, 2, 2]);
+        assert!(batch.try_inverse().is_err());
+    }
 }
