@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 mod info;
 
 #[derive(Parser)]
-#[command(name = "baeum", version, about = "배움: learn and do deep learning in Rust")]
+#[command(
+    name = "baeum",
+    version,
+    about = "배움: learn and do deep learning in Rust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -10,7 +10,10 @@ fn rank_shape_and_dtype_of_the_notes_examples() {
     assert_eq!((s.rank(), s.dims()), (0, &[][..]));
     assert_eq!(s.item::<i64>(), 483);
     let v = tensor!([1.1, 2.2, 3.3]);
-    assert_eq!((v.rank(), v.dims(), v.dtype()), (1, &[3usize][..], DType::F32));
+    assert_eq!(
+        (v.rank(), v.dims(), v.dtype()),
+        (1, &[3usize][..], DType::F32)
+    );
     let r3 = tensor!([[[2], [4], [6]], [[8], [10], [12]], [[14], [16], [18]]]);
     assert_eq!((r3.rank(), r3.dims()), (3, &[3usize, 3, 1][..]));
     assert_eq!(r3.get(&[2, 1, 0]), 16.0);
@@ -47,7 +50,9 @@ fn product_shapes_and_the_mismatch_error() {
     let ok = Tensor::ones([7, 5]).matmul(&Tensor::ones([5, 3]));
     assert_eq!(ok.dims(), &[7, 3]);
     assert!(ok.to_vec::<f32>().iter().all(|&v| v == 5.0));
-    let err = Tensor::ones([7, 3]).try_matmul(&Tensor::ones([5, 3])).unwrap_err();
+    let err = Tensor::ones([7, 3])
+        .try_matmul(&Tensor::ones([5, 3]))
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "matmul: cannot multiply [7, 3] by [5, 3]: inner dimensions 3 and 5 differ"
@@ -71,5 +76,8 @@ fn broadcasting_of_element_wise_operations() {
         vec![0., -1., -2., 1., 0., -1.]
     );
     let gt = x.gt(&tensor!([2., 2., 7.]));
-    assert_eq!(gt.to_vec::<bool>(), vec![false, false, false, true, true, false]);
+    assert_eq!(
+        gt.to_vec::<bool>(),
+        vec![false, false, false, true, true, false]
+    );
 }

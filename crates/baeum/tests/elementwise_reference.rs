@@ -128,7 +128,11 @@ fn check_unary(name: &str, f: impl Fn(&Tensor) -> Tensor, r: impl Fn(f64) -> f64
                 let want = r(x.get(&idx));
                 let got = y.get(&idx);
                 let tol = if dtype == DType::F32 { 2e-5 } else { 1e-11 };
-                assert!(close(got, want, tol), "{name}({}) = {got}, want {want}", x.get(&idx));
+                assert!(
+                    close(got, want, tol),
+                    "{name}({}) = {got}, want {want}",
+                    x.get(&idx)
+                );
             }
         }
     }
@@ -164,28 +168,86 @@ fn unary_ops_match_the_reference() {
     check_unary("tanh", |x| x.tanh(), f64::tanh);
     check_unary("sigmoid", |x| x.sigmoid(), sigmoid);
     check_unary("relu", |x| x.relu(), |v| v.max(0.0));
-    check_unary("leaky_relu", |x| x.leaky_relu(0.1), |v| if v > 0.0 { v } else { 0.1 * v });
-    check_unary("elu", |x| x.elu(1.5), |v| if v > 0.0 { v } else { 1.5 * (v.exp() - 1.0) });
-    check_unary("selu", |x| x.selu(), |v| {
-        1.0507009873554805 * if v > 0.0 { v } else { 1.6732632423543772 * (v.exp() - 1.0) }
-    });
+    check_unary(
+        "leaky_relu",
+        |x| x.leaky_relu(0.1),
+        |v| if v > 0.0 { v } else { 0.1 * v },
+    );
+    check_unary(
+        "elu",
+        |x| x.elu(1.5),
+        |v| if v > 0.0 { v } else { 1.5 * (v.exp() - 1.0) },
+    );
+    check_unary(
+        "selu",
+        |x| x.selu(),
+        |v| {
+            1.0507009873554805
+                * if v > 0.0 {
+                    v
+                } else {
+                    1.6732632423543772 * (v.exp() - 1.0)
+                }
+        },
+    );
     check_unary("silu", |x| x.silu(), |v| v * sigmoid(v));
-    check_unary("gelu", |x| x.gelu(), |v| 0.5 * v * (1.0 + erf(v / 2f64.sqrt())));
-    check_unary("gelu_tanh", |x| x.gelu_tanh(), |v| {
-        0.5 * v * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v.powi(3))).tanh())
-    });
-    check_unary("softplus", |x| x.softplus(1.0, 20.0), |v| (1.0 + v.exp()).ln());
+    check_unary(
+        "gelu",
+        |x| x.gelu(),
+        |v| 0.5 * v * (1.0 + erf(v / 2f64.sqrt())),
+    );
+    check_unary(
+        "gelu_tanh",
+        |x| x.gelu_tanh(),
+        |v| {
+            0.5 * v
+                * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v.powi(3))).tanh())
+        },
+    );
+    check_unary(
+        "softplus",
+        |x| x.softplus(1.0, 20.0),
+        |v| (1.0 + v.exp()).ln(),
+    );
     check_unary("softsign", |x| x.softsign(), |v| v / (1.0 + v.abs()));
     check_unary("mish", |x| x.mish(), |v| v * (1.0 + v.exp()).ln().tanh());
-    check_unary("hardsigmoid", |x| x.hardsigmoid(), |v| ((v + 3.0).clamp(0.0, 6.0)) / 6.0);
-    check_unary("hardswish", |x| x.hardswish(), |v| v * ((v + 3.0).clamp(0.0, 6.0)) / 6.0);
+    check_unary(
+        "hardsigmoid",
+        |x| x.hardsigmoid(),
+        |v| ((v + 3.0).clamp(0.0, 6.0)) / 6.0,
+    );
+    check_unary(
+        "hardswish",
+        |x| x.hardswish(),
+        |v| v * ((v + 3.0).clamp(0.0, 6.0)) / 6.0,
+    );
     check_unary("erf", |x| x.erf(), erf);
     check_unary("abs", |x| x.abs(), f64::abs);
-    check_unary("sign", |x| x.sign(), |v| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 });
+    check_unary(
+        "sign",
+        |x| x.sign(),
+        |v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        },
+    );
     check_unary("floor", |x| x.floor(), f64::floor);
     check_unary("ceil", |x| x.ceil(), f64::ceil);
-    check_unary("round", |x| (x * 2.0).round(), |v| (v * 2.0).round_ties_even());
-    check_unary("clamp", |x| x.clamp(Some(-0.5), Some(0.75)), |v| v.clamp(-0.5, 0.75));
+    check_unary(
+        "round",
+        |x| (x * 2.0).round(),
+        |v| (v * 2.0).round_ties_even(),
+    );
+    check_unary(
+        "clamp",
+        |x| x.clamp(Some(-0.5), Some(0.75)),
+        |v| v.clamp(-0.5, 0.75),
+    );
     check_unary("powf", |x| x.abs().powf(1.5), |v| v.abs().powf(1.5));
 }
 
@@ -201,7 +263,10 @@ fn matmul_matches_the_reference_with_broadcast_batches_and_views() {
         let batch: Vec<usize> = (0..g.below(3)).map(|_| 1 + g.below(3) as usize).collect();
         let mut sa = batch.clone();
         sa.extend([m, k]);
-        let mut sb: Vec<usize> = batch.iter().map(|&d| if g.below(2) == 0 { 1 } else { d }).collect();
+        let mut sb: Vec<usize> = batch
+            .iter()
+            .map(|&d| if g.below(2) == 0 { 1 } else { d })
+            .collect();
         sb.extend([k, n]);
         for dtype in [DType::F32, DType::F64] {
             let a = random_tensor(&mut g, &sa, dtype);
@@ -221,7 +286,10 @@ fn matmul_matches_the_reference_with_broadcast_batches_and_views() {
                     want += at(&a, &ia) * at(&b, &ib);
                 }
                 let tol = if dtype == DType::F32 { 1e-4 } else { 1e-10 };
-                assert!(close(c.get(&idx), want, tol), "matmul {sa:?}x{sb:?} at {idx:?}");
+                assert!(
+                    close(c.get(&idx), want, tol),
+                    "matmul {sa:?}x{sb:?} at {idx:?}"
+                );
             }
         }
     }
@@ -253,14 +321,23 @@ fn type_promotion_follows_pytorch() {
     assert_eq!((&f + &f.to_f64()).dtype(), DType::F64);
     assert_eq!(i.exp().dtype(), DType::F32);
     assert_eq!(
-        Tensor::from_vec(vec![-7i64, 7], [2]).floor_divide(&Tensor::from_vec(vec![2i64, -2], [2])).to_vec::<i64>(),
+        Tensor::from_vec(vec![-7i64, 7], [2])
+            .floor_divide(&Tensor::from_vec(vec![2i64, -2], [2]))
+            .to_vec::<i64>(),
         vec![-4, -4]
     );
     assert_eq!(
-        Tensor::from_vec(vec![-7i64, 7], [2]).remainder(&Tensor::from_vec(vec![2i64, -2], [2])).to_vec::<i64>(),
+        Tensor::from_vec(vec![-7i64, 7], [2])
+            .remainder(&Tensor::from_vec(vec![2i64, -2], [2]))
+            .to_vec::<i64>(),
         vec![1, -1]
     );
-    assert_eq!(Tensor::from_vec(vec![2.7f32, -2.7], [2]).to_i64().to_vec::<i64>(), vec![2, -2]);
+    assert_eq!(
+        Tensor::from_vec(vec![2.7f32, -2.7], [2])
+            .to_i64()
+            .to_vec::<i64>(),
+        vec![2, -2]
+    );
 }
 
 #[test]
@@ -268,7 +345,13 @@ fn shape_errors_name_the_operation_and_both_shapes() {
     let r = std::panic::catch_unwind(|| Tensor::ones([2, 3]) + Tensor::ones([4]));
     let e = r.unwrap_err();
     let msg = e.downcast_ref::<String>().unwrap();
-    assert_eq!(msg, "add: shapes [2, 3] and [4] cannot be broadcast together");
-    let e = Tensor::ones([2, 3]).try_reshape(&[4, 2]).unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        "add: shapes [2, 3] and [4] cannot be broadcast together"
+    );
+    let e = Tensor::ones([2, 3])
+        .try_reshape(&[4, 2])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("[2, 3]") && e.contains("[4, 2]"), "{e}");
 }

@@ -50,7 +50,11 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn w0(quick: bool, rows: &mut Vec<Row>) {
-    let sizes: &[usize] = if quick { &[128, 512] } else { &[128, 512, 1024, 2048] };
+    let sizes: &[usize] = if quick {
+        &[128, 512]
+    } else {
+        &[128, 512, 1024, 2048]
+    };
     let mut g = Generator::new(0);
     for &n in sizes {
         let a = Tensor::uniform_with([n, n], -1.0, 1.0, DType::F32, &mut g);
@@ -171,7 +175,10 @@ fn main() {
         return;
     }
     println!("threads: {}", rayon::current_num_threads());
-    println!("{:<4} {:<22} {:<7} {:>10} {:<7}", "wl", "case", "impl", "median", "unit");
+    println!(
+        "{:<4} {:<22} {:<7} {:>10} {:<7}",
+        "wl", "case", "impl", "median", "unit"
+    );
     for r in &rows {
         println!(
             "{:<4} {:<22} {:<7} {:>10.2} {:<7}",
@@ -180,11 +187,22 @@ fn main() {
     }
     // Ratios the foundation issue sets goals for.
     for pair in rows.chunks(2).filter(|p| p[0].workload == "W0") {
-        println!("{}: baeum / gemm = {:.3}", pair[0].name, pair[0].median / pair[1].median);
+        println!(
+            "{}: baeum / gemm = {:.3}",
+            pair[0].name,
+            pair[0].median / pair[1].median
+        );
     }
     if let Some(copy) = rows.iter().find(|r| r.imp == "memcpy") {
-        for r in rows.iter().filter(|r| r.workload == "EW" && r.imp == "baeum") {
-            println!("{}: bandwidth / baeum = {:.2}", r.name, copy.median / r.median);
+        for r in rows
+            .iter()
+            .filter(|r| r.workload == "EW" && r.imp == "baeum")
+        {
+            println!(
+                "{}: bandwidth / baeum = {:.2}",
+                r.name,
+                copy.median / r.median
+            );
         }
     }
     if let Some(m) = rss {

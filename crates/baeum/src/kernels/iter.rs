@@ -28,12 +28,12 @@ impl<const N: usize> RunPlan<N> {
                 continue;
             }
             let s: [usize; N] = std::array::from_fn(|k| strides[k][d]);
-            if let Some(last) = dims.last_mut() {
-                if (0..N).all(|k| last.1[k] == s[k] * n) {
-                    last.0 *= n;
-                    last.1 = s;
-                    continue;
-                }
+            if let Some(last) = dims.last_mut()
+                && (0..N).all(|k| last.1[k] == s[k] * n)
+            {
+                last.0 *= n;
+                last.1 = s;
+                continue;
             }
             dims.push((n, s));
         }

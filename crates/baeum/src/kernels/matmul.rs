@@ -30,12 +30,12 @@ impl MatmulPlan {
         let batch_shape = &a.shape[..r - 2];
         let mut a_offsets = vec![a.offset];
         let mut b_offsets = vec![b.offset];
-        for d in 0..r - 2 {
+        for (d, &size) in batch_shape.iter().enumerate() {
             let (na, nb) = (a_offsets.len(), b_offsets.len());
-            let mut na_off = Vec::with_capacity(na * batch_shape[d]);
-            let mut nb_off = Vec::with_capacity(nb * batch_shape[d]);
+            let mut na_off = Vec::with_capacity(na * size);
+            let mut nb_off = Vec::with_capacity(nb * size);
             for i in 0..na {
-                for j in 0..batch_shape[d] {
+                for j in 0..size {
                     na_off.push(a_offsets[i] + j * a.strides[d]);
                     nb_off.push(b_offsets[i] + j * b.strides[d]);
                 }

@@ -1,6 +1,9 @@
 //! Comparisons and logic: element-wise `eq ne lt le gt ge` giving bool tensors, `and or xor
 //! not` on truth values, `where_` and `masked_fill`.
 
+// The comparison closures are generic over every dtype; for bool, `a < b` is what is meant.
+#![allow(clippy::bool_comparison)]
+
 use super::binary::Scalar;
 use super::broadcast;
 use crate::kernels::map::{map, zip, zip3};
@@ -153,11 +156,26 @@ mod tests {
     fn comparisons_broadcast_and_promote() {
         let a = tensor!([[1., 2., 3.], [4., 5., 6.]]);
         let b = tensor!([2, 5, 3]);
-        assert_eq!(a.eq(&b).to_vec::<bool>(), vec![false, false, true, false, true, false]);
-        assert_eq!(a.ne(&b).to_vec::<bool>(), vec![true, true, false, true, false, true]);
-        assert_eq!(a.lt(&b).to_vec::<bool>(), vec![true, true, false, false, false, false]);
-        assert_eq!(a.le(&b).to_vec::<bool>(), vec![true, true, true, false, true, false]);
-        assert_eq!(a.gt_scalar(3.5).to_vec::<bool>(), vec![false, false, false, true, true, true]);
+        assert_eq!(
+            a.eq(&b).to_vec::<bool>(),
+            vec![false, false, true, false, true, false]
+        );
+        assert_eq!(
+            a.ne(&b).to_vec::<bool>(),
+            vec![true, true, false, true, false, true]
+        );
+        assert_eq!(
+            a.lt(&b).to_vec::<bool>(),
+            vec![true, true, false, false, false, false]
+        );
+        assert_eq!(
+            a.le(&b).to_vec::<bool>(),
+            vec![true, true, true, false, true, false]
+        );
+        assert_eq!(
+            a.gt_scalar(3.5).to_vec::<bool>(),
+            vec![false, false, false, true, true, true]
+        );
         assert_eq!(a.ge_scalar(3).dtype(), DType::Bool);
         let nan = tensor!([f64::NAN]);
         assert_eq!(nan.eq(&nan).to_vec::<bool>(), vec![false]);
@@ -181,7 +199,8 @@ mod tests {
         let w = Tensor::where_(&m, &tensor!([10., 20.]), &tensor!(7));
         assert_eq!(w.dtype(), DType::F32);
         assert_eq!(w.to_vec::<f32>(), vec![7., 20., 10., 7.]);
-        let r = std::panic::catch_unwind(|| x.masked_fill(&tensor!([[true], [false], [true]]), 1.0));
+        let r =
+            std::panic::catch_unwind(|| x.masked_fill(&tensor!([[true], [false], [true]]), 1.0));
         assert!(r.is_err());
     }
 }

@@ -38,7 +38,11 @@ impl Tensor {
             resolved.push(if i < 0 { i + n as i64 } else { i } as usize);
         }
         if self.rank() == 0 {
-            return Ok(self.reshape(&[1]).expand(&[resolved.len() as isize]).contiguous().reshape(&[]));
+            return Ok(self
+                .reshape(&[1])
+                .expand(&[resolved.len() as isize])
+                .contiguous()
+                .reshape(&[]));
         }
         // Move `dim` to the front, gather whole slices, then move it back.
         let src = self.transpose(0, d as isize);
