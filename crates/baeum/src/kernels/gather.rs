@@ -85,7 +85,12 @@ pub fn pinned_offsets(layout: &Layout, shape: &Shape, dim: usize) -> Vec<usize> 
 
 /// `self` elements at `base[p] + index[p] * stride`, for every position `p` (indices are
 /// already checked to be in range and non-negative).
-pub fn gather_offsets<T: Element>(x: &Tensor, base: &[usize], index: &[i64], stride: usize) -> Vec<T> {
+pub fn gather_offsets<T: Element>(
+    x: &Tensor,
+    base: &[usize],
+    index: &[i64],
+    stride: usize,
+) -> Vec<T> {
     x.with_slice::<T, _>(|data, _| {
         base.iter()
             .zip(index)

@@ -42,7 +42,11 @@ fn shapes_of(ts: &[&Tensor]) -> String {
 /// The tensor as at least 1-D (a scalar becomes shape `[1]`), as PyTorch's gather and scatter
 /// treat 0-D tensors.
 fn at_least_1d(t: &Tensor) -> Tensor {
-    if t.rank() == 0 { t.reshape(&[1]) } else { t.clone() }
+    if t.rank() == 0 {
+        t.reshape(&[1])
+    } else {
+        t.clone()
+    }
 }
 
 /// The values to write in a scatter.
@@ -106,8 +110,8 @@ impl Tensor {
         };
         let mut total = 0;
         for t in &parts {
-            let mismatch = t.rank() != rank
-                || (0..rank).any(|k| k != d && t.dims()[k] != first.dims()[k]);
+            let mismatch =
+                t.rank() != rank || (0..rank).any(|k| k != d && t.dims()[k] != first.dims()[k]);
             if mismatch {
                 bail!(
                     Shape,
@@ -596,4 +600,3 @@ fn check_indices(op: &str, idx: &[i64], n: usize, d: usize, shape: &Shape) -> Re
     }
     Ok(())
 }
-

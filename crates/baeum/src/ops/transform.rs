@@ -40,14 +40,19 @@ fn cmp_nan_last<T: PartialOrd>(a: &T, b: &T) -> Ordering {
 
 /// Applies `f` to every lane of `x` along dimension `d` (its elements in order); `f` appends
 /// `out_len` values per lane. Returns the contiguous result, of `x`'s shape with size
-/// `out_len` along `d` (a 0-D `x` is one lane of length 1 and needs `out_len == 1`).
+/// `out_len` along `d` (a 0-D `x` is one lane of length 1; its result stays 0-D when
+/// `out_len == 1` and is 1-D otherwise).
 fn map_lanes<T: Element, U: Element>(
     x: &Tensor,
     d: usize,
     out_len: usize,
     mut f: impl FnMut(&[T], &mut Vec<U>),
 ) -> Tensor {
-    let x1 = if x.rank() == 0 { x.reshape(&[1]) } else { x.clone() };
+    let x1 = if x.rank() == 0 {
+        x.reshape(&[1])
+    } else {
+        x.clone()
+    };
     let last = x1.rank() - 1;
     let t = x1.transpose(d, last);
     let n = t.dims()[last];
@@ -60,7 +65,11 @@ fn map_lanes<T: Element, U: Element>(
     let mut shape = t.shape().clone();
     shape.0[last] = out_len;
     let r = Tensor::from_vec(out, shape).transpose(d, last).contiguous();
-    if x.rank() == 0 { r.reshape(&[]) } else { r }
+    if x.rank() == 0 && out_len == 1 {
+        r.reshape(&[])
+    } else {
+        r
+    }
 }
 
 impl Tensor {
@@ -129,7 +138,11 @@ impl Tensor {
                     bail!(
                         Shape,
                         "pad: {mode:?} pads ({b}, {a}) must be {} the size {n} of dimension {d} (shape {})",
-                        if mode == PadMode::Reflect { "less than" } else { "at most" },
+                        if mode == PadMode::Reflect {
+                            "less than"
+                        } else {
+                            "at most"
+                        },
                         self.shape()
                     );
                 }
@@ -323,7 +336,11 @@ impl Tensor {
             _ => map_lanes::<i64, i64>(&self.to_dtype(DType::I64), d, n, |lane, out| {
                 let mut acc = if sum { 0i64 } else { 1 };
                 for &v in lane {
-                    acc = if sum { acc.wrapping_add(v) } else { acc.wrapping_mul(v) };
+                    acc = if sum {
+                        acc.wrapping_add(v)
+                    } else {
+                        acc.wrapping_mul(v)
+                    };
                     out.push(acc);
                 }
             }),
