@@ -380,10 +380,10 @@ fn scatter_family_matches_reference() {
         let mut set = xv.clone();
         let mut add = xv.clone();
         let mut val = xv.clone();
-        for p in 0..index.numel() {
+        for (p, &ip) in iv.iter().enumerate() {
             let sidx = unravel(p, index.dims());
             let mut oidx = sidx.clone();
-            oidx[d] = iv[p] as usize;
+            oidx[d] = ip as usize;
             let o = ravel(&oidx, &dims);
             let s = sv[ravel(&sidx, &src_dims)];
             set[o] = s;
@@ -631,7 +631,7 @@ fn pad_matches_reference() {
             out_dims[r - 1 - k] =
                 (dims[r - 1 - k] as isize + pads[2 * k] + pads[2 * k + 1]).max(-1) as usize;
         }
-        if out_dims.iter().any(|&n| n == usize::MAX) {
+        if out_dims.contains(&usize::MAX) {
             assert!(res.is_err());
             continue;
         }

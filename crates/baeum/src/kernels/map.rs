@@ -115,7 +115,11 @@ pub fn zip<A: Element, B: Element, U: Element>(
                 }
                 return xa.iter().zip(xb).map(|(&x, &y)| f(x, y)).collect();
             }
-            let plan = RunPlan::new(shape, [&la.strides, &lb.strides], [la.offset, lb.offset]);
+            let plan = RunPlan::new(
+                shape,
+                [&la.strides, &lb.strides],
+                [la.offset, lb.offset],
+            );
             let [s0, s1] = plan.inner_strides;
             build(n, |start, chunk| {
                 for_range(&plan, start, start + chunk.len(), |[o0, o1], len, pos| {
@@ -123,9 +127,7 @@ pub fn zip<A: Element, B: Element, U: Element>(
                     match (s0, s1) {
                         // The common broadcast shapes get loops the compiler can vectorise.
                         (1, 1) => {
-                            for ((d, &x), &y) in
-                                dst.iter_mut().zip(&sa[o0..o0 + len]).zip(&sb[o1..o1 + len])
-                            {
+                            for ((d, &x), &y) in dst.iter_mut().zip(&sa[o0..o0 + len]).zip(&sb[o1..o1 + len]) {
                                 d.write(f(x, y));
                             }
                         }
@@ -163,11 +165,7 @@ pub fn zip3<A: Element, B: Element, C: Element, U: Element>(
     f: impl Fn(A, B, C) -> U + Sync,
 ) -> Tensor {
     let n = shape.numel();
-    let (la, lb, lc) = (
-        layout_of(a, shape),
-        layout_of(b, shape),
-        layout_of(c, shape),
-    );
+    let (la, lb, lc) = (layout_of(a, shape), layout_of(b, shape), layout_of(c, shape));
     let data = a.with_slice::<A, _>(|sa, _| {
         b.with_slice::<B, _>(|sb, _| {
             c.with_slice::<C, _>(|sc, _| {
@@ -178,17 +176,12 @@ pub fn zip3<A: Element, B: Element, C: Element, U: Element>(
                 );
                 let [s0, s1, s2] = plan.inner_strides;
                 build(n, |start, chunk| {
-                    for_range(
-                        &plan,
-                        start,
-                        start + chunk.len(),
-                        |[o0, o1, o2], len, pos| {
-                            let dst = &mut chunk[pos - start..pos - start + len];
-                            for (i, d) in dst.iter_mut().enumerate() {
-                                d.write(f(sa[o0 + i * s0], sb[o1 + i * s1], sc[o2 + i * s2]));
-                            }
-                        },
-                    )
+                    for_range(&plan, start, start + chunk.len(), |[o0, o1, o2], len, pos| {
+                        let dst = &mut chunk[pos - start..pos - start + len];
+                        for (i, d) in dst.iter_mut().enumerate() {
+                            d.write(f(sa[o0 + i * s0], sb[o1 + i * s1], sc[o2 + i * s2]));
+                        }
+                    })
                 })
             })
         })

@@ -3,8 +3,8 @@
 
 use rayon::prelude::*;
 
-use super::PARALLEL_THRESHOLD;
 use super::iter::RunPlan;
+use super::PARALLEL_THRESHOLD;
 use crate::tensor::{Dims, Element, Float, Layout, Tensor};
 
 /// One run of the reduced region: `data[offset + i*stride]` for `i < len`, whose first element

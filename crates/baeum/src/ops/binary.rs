@@ -49,20 +49,11 @@ impl Scalar for i64 {
 impl Tensor {
     /// A 0-d tensor holding scalar `s` in the dtype it takes next to this tensor.
     pub(crate) fn scalar_operand(&self, s: impl Scalar) -> Tensor {
-        Tensor::full(
-            [],
-            s.value(),
-            DType::promote_scalar(self.dtype(), s.is_float()),
-        )
+        Tensor::full([], s.value(), DType::promote_scalar(self.dtype(), s.is_float()))
     }
 
     /// Both operands converted to their promoted dtype (and the broadcast shape).
-    fn promoted(
-        &self,
-        other: &Tensor,
-        op: &str,
-        dtype: DType,
-    ) -> (Tensor, Tensor, crate::tensor::Shape) {
+    fn promoted(&self, other: &Tensor, op: &str, dtype: DType) -> (Tensor, Tensor, crate::tensor::Shape) {
         let shape = broadcast(op, self, other);
         (self.to_dtype(dtype), other.to_dtype(dtype), shape)
     }

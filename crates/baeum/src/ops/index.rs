@@ -394,15 +394,15 @@ impl Tensor {
                 self.shape()
             );
         }
-        if let ScatterSrc::Tensor(s) = src {
-            if s.rank().max(1) != r {
-                bail!(
-                    Shape,
-                    "{op}: src of shape {} must have as many dimensions as the input of shape {}",
-                    s.shape(),
-                    self.shape()
-                );
-            }
+        if let ScatterSrc::Tensor(s) = src
+            && s.rank().max(1) != r
+        {
+            bail!(
+                Shape,
+                "{op}: src of shape {} must have as many dimensions as the input of shape {}",
+                s.shape(),
+                self.shape()
+            );
         }
         let (x, ix) = (at_least_1d(self), at_least_1d(index));
         for k in 0..r {

@@ -26,16 +26,8 @@ impl Tensor {
                 other.shape()
             );
         }
-        let a = if ra == 1 {
-            self.unsqueeze(0)
-        } else {
-            self.clone()
-        };
-        let b = if rb == 1 {
-            other.unsqueeze(1)
-        } else {
-            other.clone()
-        };
+        let a = if ra == 1 { self.unsqueeze(0) } else { self.clone() };
+        let b = if rb == 1 { other.unsqueeze(1) } else { other.clone() };
         let (m, k) = (a.dims()[a.rank() - 2], a.dims()[a.rank() - 1]);
         let (k2, n) = (b.dims()[b.rank() - 2], b.dims()[b.rank() - 1]);
         if k != k2 {

@@ -91,7 +91,7 @@ impl Tensor {
     /// [`Tensor::pad`] returning an error for malformed pads.
     pub fn try_pad(&self, pads: &[isize], mode: PadMode) -> Result<Tensor> {
         let rank = self.rank();
-        if pads.len() % 2 != 0 {
+        if !pads.len().is_multiple_of(2) {
             bail!(
                 Shape,
                 "pad: pads must be (before, after) pairs, got {} values {pads:?} for shape {}",

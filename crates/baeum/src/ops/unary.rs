@@ -124,29 +124,17 @@ impl Tensor {
 
     /// max(x, 0); NaN stays NaN.
     pub fn relu(&self) -> Tensor {
-        numeric_map!(self, "relu", |v| if v > T::zero() || Numeric::is_nan(v) {
-            v
-        } else {
-            T::zero()
-        })
+        numeric_map!(self, "relu", |v| if v > T::zero() || Numeric::is_nan(v) { v } else { T::zero() })
     }
 
     /// x if x > 0 else slope · x (PyTorch's default slope is 0.01).
     pub fn leaky_relu(&self, negative_slope: f64) -> Tensor {
-        float_map!(self, |v| if v > T::zero() {
-            v
-        } else {
-            v * T::c(negative_slope)
-        })
+        float_map!(self, |v| if v > T::zero() { v } else { v * T::c(negative_slope) })
     }
 
     /// x if x > 0 else α(e^x − 1) (PyTorch's default α is 1).
     pub fn elu(&self, alpha: f64) -> Tensor {
-        float_map!(self, |v| if v > T::zero() {
-            v
-        } else {
-            T::c(alpha) * v.exp_m1()
-        })
+        float_map!(self, |v| if v > T::zero() { v } else { T::c(alpha) * v.exp_m1() })
     }
 
     /// ln(1 + e^(βx)) / β, linear above `threshold` (PyTorch's defaults: β = 1, threshold = 20).

@@ -51,10 +51,7 @@ impl Tensor {
         }
         let s = start.resolve(self.rank(), "flatten");
         let e = end.resolve(self.rank(), "flatten");
-        assert!(
-            s <= e,
-            "flatten: start dimension {s} is after end dimension {e}"
-        );
+        assert!(s <= e, "flatten: start dimension {s} is after end dimension {e}");
         let d = self.dims();
         let mut shape: Vec<isize> = d[..s].iter().map(|&x| x as isize).collect();
         shape.push(d[s..=e].iter().product::<usize>() as isize);
@@ -171,10 +168,7 @@ impl Tensor {
             .enumerate()
             .map(|(i, &s)| {
                 if s == -1 {
-                    assert!(
-                        i >= extra,
-                        "expand: -1 is not allowed for a new leading dimension"
-                    );
+                    assert!(i >= extra, "expand: -1 is not allowed for a new leading dimension");
                     self.dims()[i - extra]
                 } else {
                     s as usize
@@ -316,10 +310,7 @@ mod tests {
         assert_eq!(a.unsqueeze(-1).dims(), &[2, 3, 1]);
         assert_eq!(a.unsqueeze(0).squeeze().dims(), &[2, 3]);
         assert_eq!(a.reshape(&[-1]).dims(), &[6]);
-        assert_eq!(
-            t.reshape(&[3, 2]).to_vec::<f32>(),
-            vec![1., 4., 2., 5., 3., 6.]
-        );
+        assert_eq!(t.reshape(&[3, 2]).to_vec::<f32>(), vec![1., 4., 2., 5., 3., 6.]);
         assert_eq!(a.flatten(0, -1).dims(), &[6]);
         let e = tensor!([[1.], [2.]]).expand(&[2, 3]);
         assert_eq!(e.to_vec::<f32>(), vec![1., 1., 1., 2., 2., 2.]);

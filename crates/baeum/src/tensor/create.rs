@@ -131,11 +131,7 @@ macro_rules! leaf {
 }
 leaf!(f32, f64, i64, i32, u8, bool);
 
-fn list_shape<A: NestedData>(
-    items: &[A],
-    shape: &mut Vec<usize>,
-    depth: usize,
-) -> Result<(), String> {
+fn list_shape<A: NestedData>(items: &[A], shape: &mut Vec<usize>, depth: usize) -> Result<(), String> {
     if depth == shape.len() {
         shape.push(items.len());
     } else if shape[depth] != items.len() {

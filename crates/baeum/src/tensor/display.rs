@@ -191,14 +191,7 @@ fn shown_values(dims: &[usize], values: &[f64], summarize: bool) -> Vec<f64> {
         }
         s
     };
-    fn walk(
-        dims: &[usize],
-        strides: &[usize],
-        d: usize,
-        off: usize,
-        v: &[f64],
-        out: &mut Vec<f64>,
-    ) {
+    fn walk(dims: &[usize], strides: &[usize], d: usize, off: usize, v: &[f64], out: &mut Vec<f64>) {
         let n = dims[d];
         let idx: Vec<usize> = if n > 2 * EDGE {
             (0..EDGE).chain(n - EDGE..n).collect()
@@ -273,20 +266,11 @@ mod tests {
             tensor!([[1., 2., 3.], [4., 5., 6.]]).to_string(),
             "tensor([[1., 2., 3.],\n        [4., 5., 6.]])"
         );
-        assert_eq!(
-            tensor!([0.5, -1.25]).to_string(),
-            "tensor([ 0.5000, -1.2500])"
-        );
-        assert_eq!(
-            tensor!([1., 2.], DType::F64).to_string(),
-            "tensor([1., 2.], dtype=f64)"
-        );
+        assert_eq!(tensor!([0.5, -1.25]).to_string(), "tensor([ 0.5000, -1.2500])");
+        assert_eq!(tensor!([1., 2.], DType::F64).to_string(), "tensor([1., 2.], dtype=f64)");
         assert_eq!(tensor!(3.5).to_string(), "tensor(3.5000)");
         assert_eq!(tensor!([1, 20]).to_string(), "tensor([ 1, 20])");
-        assert_eq!(
-            tensor!([1e-5, 1.0]).to_string(),
-            "tensor([1.0000e-05, 1.0000e+00])"
-        );
+        assert_eq!(tensor!([1e-5, 1.0]).to_string(), "tensor([1.0000e-05, 1.0000e+00])");
         assert_eq!(tensor!([true, false]).to_string(), "tensor([ True, False])");
         assert_eq!(Tensor::zeros([0, 3]).to_string(), "tensor([], size=[0, 3])");
     }

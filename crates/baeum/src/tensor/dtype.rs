@@ -437,6 +437,7 @@ macro_rules! int_numeric {
 }
 int_numeric!(i64, i32, u8);
 
+
 macro_rules! float_numeric {
     ($($t:ty),*) => {$(
         impl Numeric for $t {
