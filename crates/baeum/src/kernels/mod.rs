@@ -3,6 +3,7 @@
 //! are split across threads with rayon, and matrix products go to the `gemm` crate.
 
 pub mod cast;
+pub mod gather;
 pub mod iter;
 pub mod linalg;
 pub mod map;
