@@ -128,7 +128,8 @@ fn slots(v: Option<&Value>, what: &str) -> Result<Vec<Slot>, String> {
 
 fn attr_value(dir: &Path, name: &str, ty: &str, v: &Value) -> Result<AttrValue, String> {
     let bad = || format!("attribute {name}: value {v} does not match type {ty}");
-    let ints = |v: &Value| -> Option<Vec<i64>> { v.as_array()?.iter().map(Value::as_i64).collect() };
+    let ints =
+        |v: &Value| -> Option<Vec<i64>> { v.as_array()?.iter().map(Value::as_i64).collect() };
     Ok(match ty {
         "INT" => AttrValue::Int(v.as_i64().ok_or_else(bad)?),
         // Parse the decimal text itself as f32 (it is the shortest round-tripping f32 form).
@@ -153,7 +154,11 @@ fn attr_value(dir: &Path, name: &str, ty: &str, v: &Value) -> Result<AttrValue, 
             let file = v.get("file").and_then(Value::as_str).ok_or_else(bad)?;
             AttrValue::Tensor(read_npy(dir.join(file)).map_err(|e| e.to_string())?)
         }
-        other => return Err(format!("attribute {name}: unsupported attribute type {other}")),
+        other => {
+            return Err(format!(
+                "attribute {name}: unsupported attribute type {other}"
+            ));
+        }
     })
 }
 
@@ -169,8 +174,17 @@ impl Case {
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .unwrap_or_else(|| dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
-        let op = j.get("op").and_then(Value::as_str).unwrap_or("").to_string();
+            .unwrap_or_else(|| {
+                dir.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            });
+        let op = j
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let opset = j.get("opset").and_then(Value::as_i64).unwrap_or(0);
         let mut attrs = Attrs::default();
         if let Some(map) = j.get("attributes").and_then(Value::as_object) {

@@ -53,7 +53,11 @@ pub fn compare(expected: &Tensor, got: &Tensor, tol: Tolerance) -> Result<(), St
     }
     let (e, g) = if expected.dtype() == DType::Bool {
         (
-            expected.to_vec::<bool>().into_iter().map(i64::from).collect(),
+            expected
+                .to_vec::<bool>()
+                .into_iter()
+                .map(i64::from)
+                .collect(),
             got.to_vec::<bool>().into_iter().map(i64::from).collect(),
         )
     } else {
@@ -84,7 +88,11 @@ mod tests {
         let g = Tensor::from_vec(vec![1.0f32, f32::NAN, f32::NEG_INFINITY, 0.0], [4]);
         assert!(compare(&e, &g, t).is_err());
         assert!(compare(&e, &e.to_f64(), t).unwrap_err().contains("dtype"));
-        assert!(compare(&e, &e.reshape(&[2, 2]), t).unwrap_err().contains("shape"));
+        assert!(
+            compare(&e, &e.reshape(&[2, 2]), t)
+                .unwrap_err()
+                .contains("shape")
+        );
     }
 
     #[test]

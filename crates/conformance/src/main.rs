@@ -42,7 +42,11 @@ fn main() -> ExitCode {
             let passed = outcomes.iter().filter(|o| o.passed()).count();
             let failed = outcomes.len() - passed;
             println!("{passed} passed, {failed} failed");
-            if failed == 0 { Ok(()) } else { Err(String::new()) }
+            if failed == 0 {
+                Ok(())
+            } else {
+                Err(String::new())
+            }
         }),
         ["baseline", kind, dir, file] => suite(kind).and_then(|s| {
             let outcomes = run_suite(s, Path::new(dir), filter.as_ref(), |_| {})?;

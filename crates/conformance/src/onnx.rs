@@ -52,7 +52,10 @@ pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) 
             let alpha = attrs.float("alpha", 0.2)?;
             let beta = attrs.float("beta", 0.5)?;
             let t = float_only(op, x()?)?;
-            one(t.mul_scalar(alpha).add_scalar(beta).clamp(Some(0.0), Some(1.0)))
+            one(t
+                .mul_scalar(alpha)
+                .add_scalar(beta)
+                .clamp(Some(0.0), Some(1.0)))
         }
         "HardSwish" => one(float_only(op, x()?)?.hardswish()),
         "Sign" => one(x()?.sign()),
@@ -108,23 +111,29 @@ pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) 
             let t = x()?;
             let (lo, hi) = if opset >= 11 {
                 let bound = |i: usize| -> Result<Option<f64>, String> {
-                    opt_input(inputs, i).map(|b| scalar_f64(&b, "Clip bound")).transpose()
+                    opt_input(inputs, i)
+                        .map(|b| scalar_f64(&b, "Clip bound"))
+                        .transpose()
                 };
                 (bound(1)?, bound(2)?)
             } else {
-                let lo = attrs.get("min").map(|_| attrs.float("min", 0.0)).transpose()?;
-                let hi = attrs.get("max").map(|_| attrs.float("max", 0.0)).transpose()?;
+                let lo = attrs
+                    .get("min")
+                    .map(|_| attrs.float("min", 0.0))
+                    .transpose()?;
+                let hi = attrs
+                    .get("max")
+                    .map(|_| attrs.float("max", 0.0))
+                    .transpose()?;
                 (lo.map(f64::from), hi.map(f64::from))
             };
             one(t.clamp(lo, hi))
         }
 
         // Linear algebra.
-        "MatMul" => one(
-            x()?
-                .try_matmul(&input(inputs, 1, op)?)
-                .map_err(|e| e.to_string())?,
-        ),
+        "MatMul" => one(x()?
+            .try_matmul(&input(inputs, 1, op)?)
+            .map_err(|e| e.to_string())?),
         "Gemm" => gemm(attrs, inputs).map(|t| vec![t]),
 
         // Shapes and views.
@@ -167,8 +176,8 @@ pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) 
         }
         "Unsqueeze" => {
             let t = x()?;
-            let axes = axes_from(attrs, inputs, 1, opset >= 13)?
-                .ok_or("Unsqueeze: axes are required")?;
+            let axes =
+                axes_from(attrs, inputs, 1, opset >= 13)?.ok_or("Unsqueeze: axes are required")?;
             let out_rank = t.rank() + axes.len();
             let mut axes = axes
                 .iter()
@@ -206,7 +215,10 @@ pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) 
                 .map(|d| d.max(0) as usize)
                 .collect();
             let target = baeum::tensor::broadcast_shapes(t.dims(), &shape).ok_or_else(|| {
-                format!("Expand: shape {:?} does not broadcast with {shape:?}", t.dims())
+                format!(
+                    "Expand: shape {:?} does not broadcast with {shape:?}",
+                    t.dims()
+                )
             })?;
             one(t.broadcast_to(target))
         }
@@ -388,7 +400,11 @@ fn reshape(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tenso
 }
 
 fn constant(attrs: &Attrs) -> Result<Tensor, String> {
-    let (name, v) = attrs.0.iter().next().ok_or("Constant: no value attribute")?;
+    let (name, v) = attrs
+        .0
+        .iter()
+        .next()
+        .ok_or("Constant: no value attribute")?;
     Ok(match (name.as_str(), v) {
         ("value", AttrValue::Tensor(t)) => t.clone(),
         ("value_float", AttrValue::Float(f)) => Tensor::scalar(*f),
@@ -485,4 +501,70 @@ fn slice(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor,
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run1(op: &str, attrs: &Attrs, inputs: Vec<Tensor>, opset: i64) -> Tensor {
+        let inputs: Vec<Option<Tensor>> = inputs.into_iter().map(Some).collect();
+        run_node(op, attrs, &inputs, opset).unwrap().remove(0)
+    }
+
+    #[test]
+    fn integer_div_truncates() {
+        let a = Tensor::from_vec(vec![7i32, -7, 7, -7, 6], [5]);
+        let b = Tensor::from_vec(vec![2i32, 2, -2, -2, 3], [5]);
+        let q = run1("Div", &Attrs::default(), vec![a, b], 14);
+        assert_eq!(q.to_vec::<i32>(), vec![3, -3, -3, 3, 2]);
+    }
+
+    #[test]
+    fn slice_with_negative_steps_and_clamping() {
+        let x = Tensor::from_vec((0..10).map(|v| v as f32).collect(), [10]);
+        let s = |v: Vec<i64>| Tensor::from_vec(v.clone(), [v.len()]);
+        let y = run1(
+            "Slice",
+            &Attrs::default(),
+            vec![
+                x.clone(),
+                s(vec![-1]),
+                s(vec![i64::MIN]),
+                s(vec![0]),
+                s(vec![-3]),
+            ],
+            13,
+        );
+        assert_eq!(y.to_vec::<f32>(), vec![9., 6., 3., 0.]);
+        let y = run1(
+            "Slice",
+            &Attrs::default(),
+            vec![x, s(vec![1000]), s(vec![2000])],
+            13,
+        );
+        assert_eq!(y.dims(), &[0]);
+    }
+
+    #[test]
+    fn unsupported_ops_say_so() {
+        let e = run_node("Conv", &Attrs::default(), &[], 22).unwrap_err();
+        assert_eq!(e, "unsupported op Conv");
+    }
+
+    #[test]
+    fn integer_range_counts_like_numpy() {
+        let r = run1(
+            "Range",
+            &Attrs::default(),
+            vec![
+                Tensor::scalar(10i32),
+                Tensor::scalar(6i32),
+                Tensor::scalar(-3i32),
+            ],
+            11,
+        );
+        assert_eq!(r.to_vec::<i32>(), vec![10, 7]);
+        assert_eq!(r.dtype(), DType::I32);
+    }
 }

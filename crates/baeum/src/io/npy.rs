@@ -43,7 +43,8 @@ pub fn write_npy(path: impl AsRef<Path>, tensor: &Tensor) -> Result<()> {
     tmp_name.push(format!(".{}.tmp", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io_err("create a temporary file for", e))?;
+        let mut f =
+            std::fs::File::create(&tmp).map_err(|e| io_err("create a temporary file for", e))?;
         f.write_all(&bytes).map_err(|e| io_err("write", e))?;
         f.sync_all().map_err(|e| io_err("flush", e))?;
         drop(f);
@@ -75,7 +76,10 @@ pub fn to_npy_bytes(tensor: &Tensor) -> Vec<u8> {
         [d] => format!("({d},)"),
         ds => format!(
             "({})",
-            ds.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            ds.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
@@ -83,7 +87,8 @@ pub fn to_npy_bytes(tensor: &Tensor) -> Vec<u8> {
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + tensor.numel() * tensor.dtype().size_in_bytes());
+    let mut out =
+        Vec::with_capacity(10 + header.len() + tensor.numel() * tensor.dtype().size_in_bytes());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
@@ -127,7 +132,10 @@ fn parse(bytes: &[u8]) -> std::result::Result<Tensor, String> {
             if bytes.len() < 12 {
                 return Err("truncated header length".into());
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
         _ => return Err(format!("unsupported format version {major}.{minor}")),
     };
@@ -169,7 +177,11 @@ fn parse(bytes: &[u8]) -> std::result::Result<Tensor, String> {
         return Err(format!(
             "shape {dims:?} of {descr} needs {want} data bytes, the file holds {}{}",
             data.len(),
-            if data.len() < want { " (truncated data)" } else { "" }
+            if data.len() < want {
+                " (truncated data)"
+            } else {
+                ""
+            }
         ));
     }
     let t = match dtype {
@@ -212,7 +224,9 @@ fn parse_header(h: &str) -> std::result::Result<(String, bool, Vec<usize>), Stri
     let d = value_after("descr")?;
     let q = d.chars().next().ok_or_else(|| bad("empty descr"))?;
     if q != '\'' && q != '"' {
-        return Err(bad("descr is not a string (structured dtypes are not supported)"));
+        return Err(bad(
+            "descr is not a string (structured dtypes are not supported)",
+        ));
     }
     let end = d[1..].find(q).ok_or_else(|| bad("unterminated descr"))?;
     let descr = d[1..1 + end].to_string();
@@ -225,7 +239,9 @@ fn parse_header(h: &str) -> std::result::Result<(String, bool, Vec<usize>), Stri
         return Err(bad("fortran_order is neither True nor False"));
     };
     let s = value_after("shape")?;
-    let s = s.strip_prefix('(').ok_or_else(|| bad("shape is not a tuple"))?;
+    let s = s
+        .strip_prefix('(')
+        .ok_or_else(|| bad("shape is not a tuple"))?;
     let end = s.find(')').ok_or_else(|| bad("unterminated shape"))?;
     let mut dims = Vec::new();
     for part in s[..end].split(',') {
@@ -276,7 +292,10 @@ mod tests {
 
     #[test]
     fn round_trips_every_dtype() {
-        let t = Tensor::from_vec(vec![1.5f32, -2.0, f32::NAN, f32::INFINITY, 0.0, 7.25], [2, 3]);
+        let t = Tensor::from_vec(
+            vec![1.5f32, -2.0, f32::NAN, f32::INFINITY, 0.0, 7.25],
+            [2, 3],
+        );
         let b = round_trip(&t).to_vec::<f32>();
         assert_eq!(b[0], 1.5);
         assert!(b[2].is_nan());
@@ -290,7 +309,10 @@ mod tests {
         let t = Tensor::from_vec(vec![0u8, 1, 255], [3]);
         assert_eq!(round_trip(&t).to_vec::<u8>(), vec![0, 1, 255]);
         let t = Tensor::from_vec(vec![true, false, true, true], [4]);
-        assert_eq!(round_trip(&t).to_vec::<bool>(), vec![true, false, true, true]);
+        assert_eq!(
+            round_trip(&t).to_vec::<bool>(),
+            vec![true, false, true, true]
+        );
     }
 
     #[test]
@@ -313,7 +335,10 @@ mod tests {
         let t = Tensor::from_vec(vec![1i64, 2, 3], [3]);
         let bytes = to_npy_bytes(&t);
         let dict = "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }";
-        let mut expect = header_bytes(&format!("{dict}{}\n", " ".repeat(128 - 10 - dict.len() - 1)), 1);
+        let mut expect = header_bytes(
+            &format!("{dict}{}\n", " ".repeat(128 - 10 - dict.len() - 1)),
+            1,
+        );
         // NumPy writes exactly these 128 bytes before the data (np.save of np.arange(1, 4)).
         assert_eq!(expect.len(), 128);
         for v in [1i64, 2, 3] {
@@ -321,10 +346,18 @@ mod tests {
         }
         assert_eq!(bytes, expect);
         let s = to_npy_bytes(&Tensor::scalar(2.0f32));
-        assert!(std::str::from_utf8(&s[10..128]).unwrap().contains("'shape': (), "));
+        assert!(
+            std::str::from_utf8(&s[10..128])
+                .unwrap()
+                .contains("'shape': (), ")
+        );
         assert_eq!(s.len(), 128 + 4);
         let m = to_npy_bytes(&Tensor::zeros([2, 3]));
-        assert!(std::str::from_utf8(&m[10..128]).unwrap().contains("'shape': (2, 3), "));
+        assert!(
+            std::str::from_utf8(&m[10..128])
+                .unwrap()
+                .contains("'shape': (2, 3), ")
+        );
     }
 
     #[test]
@@ -342,7 +375,10 @@ mod tests {
     fn rejects_bad_files() {
         assert!(err(b"\x93NUMPX\x01\x00").contains("bad magic"));
         assert!(err(b"\x93NUMPY\x01").contains("bad magic"));
-        let mut b = header_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", 1);
+        let mut b = header_bytes(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n",
+            1,
+        );
         b.truncate(30);
         assert!(err(&b).contains("truncated header"));
         let dict = |descr: &str, fortran: &str, shape: &str| {
@@ -356,7 +392,11 @@ mod tests {
         }
         let m = err(&[header_bytes(&dict("<f4", "True", "(2, 2)"), 1), vec![0; 16]].concat());
         assert!(m.contains("fortran_order"), "{m}");
-        let m = err(&[header_bytes(&dict("<f4", "False", "(2, 2)"), 1), vec![0; 12]].concat());
+        let m = err(&[
+            header_bytes(&dict("<f4", "False", "(2, 2)"), 1),
+            vec![0; 12],
+        ]
+        .concat());
         assert!(m.contains("truncated data"), "{m}");
         let m = err(&[header_bytes(&dict("<f4", "False", "(2,)"), 1), vec![0; 12]].concat());
         assert!(m.contains("needs 8 data bytes"), "{m}");
@@ -379,7 +419,10 @@ mod tests {
             Err(Error::Format(m)) => assert!(m.contains("t.npy") && m.contains("bad magic"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(read_npy(dir.join("missing.npy")), Err(Error::Io(_))));
+        assert!(matches!(
+            read_npy(dir.join("missing.npy")),
+            Err(Error::Io(_))
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
