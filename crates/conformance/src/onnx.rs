@@ -1,0 +1,570 @@
+//! ONNX operators mapped onto baeum's tensor operations: the seed of an ONNX importer.
+//!
+//! [`run_node`] evaluates one node from its op type, attributes, input tensors (by slot; `None`
+//! for an omitted optional input) and the model's opset, following that opset's version of the
+//! operator (e.g. Clip's bounds and Squeeze's axes are inputs from opset 13, attributes before)
+//! and taking ONNX's default for every absent attribute.
+
+use baeum::{DType, Tensor};
+
+use crate::case::{AttrValue, Attrs, Case};
+
+/// Result of an op: the output tensors by slot, or why the node cannot be evaluated.
+pub type OpResult = Result<Vec<Tensor>, String>;
+
+/// Runs one ONNX node. Unsupported ops answer `Err("unsupported op X")`.
+pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> OpResult {
+    let one = |t: Tensor| Ok(vec![t]);
+    let x = || input(inputs, 0, op);
+    match op {
+        // Element-wise, one input.
+        "Abs" => one(x()?.abs()),
+        "Neg" => one(x()?.neg()),
+        "Exp" => one(float_only(op, x()?)?.exp()),
+        "Log" => one(float_only(op, x()?)?.log()),
+        "Sqrt" => one(float_only(op, x()?)?.sqrt()),
+        "Reciprocal" => one(float_only(op, x()?)?.reciprocal()),
+        "Sin" => one(float_only(op, x()?)?.sin()),
+        "Cos" => one(float_only(op, x()?)?.cos()),
+        "Tanh" => one(float_only(op, x()?)?.tanh()),
+        "Sigmoid" => one(float_only(op, x()?)?.sigmoid()),
+        "Erf" => one(float_only(op, x()?)?.erf()),
+        "Relu" => one(x()?.relu()),
+        "LeakyRelu" => one(float_only(op, x()?)?.leaky_relu(attrs.float("alpha", 0.01)? as f64)),
+        "Elu" => one(float_only(op, x()?)?.elu(attrs.float("alpha", 1.0)? as f64)),
+        "Selu" => {
+            let alpha = attrs.float("alpha", 1.673_263_2)? as f64;
+            let gamma = attrs.float("gamma", 1.050_701)?;
+            one(float_only(op, x()?)?.elu(alpha).mul_scalar(gamma))
+        }
+        "Gelu" => {
+            let t = float_only(op, x()?)?;
+            match attrs.string("approximate", "none")?.as_str() {
+                "none" => one(t.gelu()),
+                "tanh" => one(t.gelu_tanh()),
+                a => Err(format!("Gelu: unknown approximate=\"{a}\"")),
+            }
+        }
+        "Softplus" => one(float_only(op, x()?)?.softplus(1.0, 20.0)),
+        "Softsign" => one(float_only(op, x()?)?.softsign()),
+        "Mish" => one(float_only(op, x()?)?.mish()),
+        "HardSigmoid" => {
+            let alpha = attrs.float("alpha", 0.2)?;
+            let beta = attrs.float("beta", 0.5)?;
+            let t = float_only(op, x()?)?;
+            one(t
+                .mul_scalar(alpha)
+                .add_scalar(beta)
+                .clamp(Some(0.0), Some(1.0)))
+        }
+        "HardSwish" => one(float_only(op, x()?)?.hardswish()),
+        "Sign" => one(x()?.sign()),
+        "Floor" => one(x()?.floor()),
+        "Ceil" => one(x()?.ceil()),
+        "Round" => one(x()?.round()),
+        "ThresholdedRelu" => {
+            let t = float_only(op, x()?)?;
+            let alpha = attrs.float("alpha", 1.0)?;
+            one(Tensor::where_(&t.gt_scalar(alpha), &t, &t.zeros_like()))
+        }
+        "PRelu" => {
+            let t = x()?;
+            let slope = input(inputs, 1, op)?;
+            let neg = t.lt(&t.zeros_like());
+            one(Tensor::where_(&neg, &t.mul(&slope), &t))
+        }
+        "Not" => one(x()?.logical_not()),
+        "Identity" => one(x()?),
+        "Cast" => one(x()?.to_dtype(onnx_dtype(attrs.int("to", 1)?)?)),
+
+        // Element-wise, two or more inputs.
+        "Add" => one(x()?.add(&input(inputs, 1, op)?)),
+        "Sub" => one(x()?.sub(&input(inputs, 1, op)?)),
+        "Mul" => one(x()?.mul(&input(inputs, 1, op)?)),
+        "Div" => one(div(&x()?, &input(inputs, 1, op)?)),
+        "Pow" => {
+            let base = x()?;
+            one(base.pow(&input(inputs, 1, op)?).to_dtype(base.dtype()))
+        }
+        "Max" => variadic(inputs, op, |a, b| a.maximum(b)).map(|t| vec![t]),
+        "Min" => variadic(inputs, op, |a, b| a.minimum(b)).map(|t| vec![t]),
+        "Sum" => variadic(inputs, op, |a, b| a.add(b)).map(|t| vec![t]),
+        "Mean" => {
+            let n = inputs.iter().flatten().count();
+            let s = variadic(inputs, op, |a, b| a.add(b))?;
+            one(s.div_scalar(n as f64).to_dtype(s.dtype()))
+        }
+        "Equal" => one(x()?.eq(&input(inputs, 1, op)?)),
+        "Greater" => one(x()?.gt(&input(inputs, 1, op)?)),
+        "Less" => one(x()?.lt(&input(inputs, 1, op)?)),
+        "GreaterOrEqual" => one(x()?.ge(&input(inputs, 1, op)?)),
+        "LessOrEqual" => one(x()?.le(&input(inputs, 1, op)?)),
+        "And" => one(x()?.logical_and(&input(inputs, 1, op)?)),
+        "Or" => one(x()?.logical_or(&input(inputs, 1, op)?)),
+        "Xor" => one(x()?.logical_xor(&input(inputs, 1, op)?)),
+        "Where" => one(Tensor::where_(
+            &x()?,
+            &input(inputs, 1, op)?,
+            &input(inputs, 2, op)?,
+        )),
+        "Clip" => {
+            let t = x()?;
+            let (lo, hi) = if opset >= 11 {
+                let bound = |i: usize| -> Result<Option<f64>, String> {
+                    opt_input(inputs, i)
+                        .map(|b| scalar_f64(&b, "Clip bound"))
+                        .transpose()
+                };
+                (bound(1)?, bound(2)?)
+            } else {
+                let lo = attrs
+                    .get("min")
+                    .map(|_| attrs.float("min", 0.0))
+                    .transpose()?;
+                let hi = attrs
+                    .get("max")
+                    .map(|_| attrs.float("max", 0.0))
+                    .transpose()?;
+                (lo.map(f64::from), hi.map(f64::from))
+            };
+            one(t.clamp(lo, hi))
+        }
+
+        // Linear algebra.
+        "MatMul" => one(x()?
+            .try_matmul(&input(inputs, 1, op)?)
+            .map_err(|e| e.to_string())?),
+        "Gemm" => gemm(attrs, inputs).map(|t| vec![t]),
+
+        // Shapes and views.
+        "Reshape" => reshape(attrs, inputs, opset).map(|t| vec![t]),
+        "Transpose" => {
+            let t = x()?;
+            let perm: Vec<isize> = match attrs.ints("perm")? {
+                Some(p) => p.iter().map(|&d| d as isize).collect(),
+                None => (0..t.rank() as isize).rev().collect(),
+            };
+            if perm.len() != t.rank() {
+                return Err(format!("Transpose: perm {perm:?} for rank {}", t.rank()));
+            }
+            one(t.permute(&perm))
+        }
+        "Squeeze" => {
+            let t = x()?;
+            let axes = axes_from(attrs, inputs, 1, opset >= 13)?;
+            match axes {
+                None => one(t.squeeze()),
+                Some(axes) => {
+                    let mut dims = Vec::new();
+                    for a in axes {
+                        let d = axis(a, t.rank())?;
+                        if t.dims()[d] != 1 {
+                            return Err(format!(
+                                "Squeeze: dimension {d} of shape {:?} is not 1",
+                                t.dims()
+                            ));
+                        }
+                        dims.push(d);
+                    }
+                    let keep: Vec<isize> = (0..t.rank())
+                        .filter(|d| !dims.contains(d))
+                        .map(|d| t.dims()[d] as isize)
+                        .collect();
+                    one(t.reshape(&keep))
+                }
+            }
+        }
+        "Unsqueeze" => {
+            let t = x()?;
+            let axes =
+                axes_from(attrs, inputs, 1, opset >= 13)?.ok_or("Unsqueeze: axes are required")?;
+            let out_rank = t.rank() + axes.len();
+            let mut axes = axes
+                .iter()
+                .map(|&a| axis(a, out_rank))
+                .collect::<Result<Vec<_>, _>>()?;
+            axes.sort_unstable();
+            axes.dedup();
+            if axes.len() + t.rank() != out_rank {
+                return Err("Unsqueeze: repeated axis".into());
+            }
+            let mut out = t;
+            for a in axes {
+                out = out.unsqueeze(a);
+            }
+            one(out)
+        }
+        "Flatten" => {
+            let t = x()?;
+            let r = t.rank() as i64;
+            let mut a = attrs.int("axis", 1)?;
+            if a < 0 {
+                a += r;
+            }
+            if a < 0 || a > r {
+                return Err(format!("Flatten: axis {a} out of range for rank {r}"));
+            }
+            let outer: usize = t.dims()[..a as usize].iter().product();
+            let inner: usize = t.dims()[a as usize..].iter().product();
+            one(t.reshape(&[outer as isize, inner as isize]))
+        }
+        "Expand" => {
+            let t = x()?;
+            let shape: Vec<usize> = ints_of(&input(inputs, 1, op)?)?
+                .into_iter()
+                .map(|d| d.max(0) as usize)
+                .collect();
+            let target = baeum::tensor::broadcast_shapes(t.dims(), &shape).ok_or_else(|| {
+                format!(
+                    "Expand: shape {:?} does not broadcast with {shape:?}",
+                    t.dims()
+                )
+            })?;
+            one(t.broadcast_to(target))
+        }
+        "Shape" => {
+            let t = x()?;
+            let r = t.rank() as i64;
+            let clampi = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+            let start = clampi(attrs.int("start", 0)?);
+            let end = clampi(attrs.int("end", r)?);
+            let dims: Vec<i64> = if start < end {
+                t.dims()[start..end].iter().map(|&d| d as i64).collect()
+            } else {
+                Vec::new()
+            };
+            let n = dims.len();
+            one(Tensor::from_vec(dims, [n]))
+        }
+        "Size" => one(Tensor::scalar(x()?.numel() as i64)),
+        "Constant" => constant(attrs).map(|t| vec![t]),
+        "Range" => range(inputs).map(|t| vec![t]),
+        "Slice" => slice(attrs, inputs, opset).map(|t| vec![t]),
+        _ => Err(format!("unsupported op {op}")),
+    }
+}
+
+/// Runs an ONNX node case: loads its inputs, evaluates the node and returns the requested
+/// outputs as (file name, tensor).
+pub fn run_case(case: &Case) -> Result<Vec<(String, Tensor)>, String> {
+    let inputs = case.load_inputs()?;
+    let outs = run_node(&case.op, &case.attrs, &inputs, case.opset)?;
+    case.requested_outputs()
+        .into_iter()
+        .map(|(i, file)| {
+            outs.get(i)
+                .cloned()
+                .map(|t| (file, t))
+                .ok_or_else(|| format!("{} produced no output {i}", case.op))
+        })
+        .collect()
+}
+
+fn opt_input(inputs: &[Option<Tensor>], i: usize) -> Option<Tensor> {
+    inputs.get(i).cloned().flatten()
+}
+
+fn input(inputs: &[Option<Tensor>], i: usize, op: &str) -> Result<Tensor, String> {
+    opt_input(inputs, i).ok_or_else(|| format!("{op}: missing input {i}"))
+}
+
+fn float_only(op: &str, t: Tensor) -> Result<Tensor, String> {
+    if t.dtype().is_float() {
+        Ok(t)
+    } else {
+        Err(format!("{op}: expects a float tensor, got {}", t.dtype()))
+    }
+}
+
+/// The TensorProto data type enum, for the dtypes baeum has.
+pub fn onnx_dtype(code: i64) -> Result<DType, String> {
+    Ok(match code {
+        1 => DType::F32,
+        2 => DType::U8,
+        6 => DType::I32,
+        7 => DType::I64,
+        9 => DType::Bool,
+        11 => DType::F64,
+        c => return Err(format!("unsupported ONNX data type {c}")),
+    })
+}
+
+fn axis(a: i64, rank: usize) -> Result<usize, String> {
+    let r = rank as i64;
+    let d = if a < 0 { a + r } else { a };
+    if d < 0 || d >= r {
+        return Err(format!("axis {a} out of range for rank {rank}"));
+    }
+    Ok(d as usize)
+}
+
+fn ints_of(t: &Tensor) -> Result<Vec<i64>, String> {
+    if t.dtype().is_float() || t.dtype() == DType::Bool || t.rank() > 1 {
+        return Err(format!(
+            "expected a 1-D integer tensor, got {} of shape {:?}",
+            t.dtype(),
+            t.dims()
+        ));
+    }
+    Ok(t.to_vec::<i64>())
+}
+
+fn scalar_f64(t: &Tensor, what: &str) -> Result<f64, String> {
+    t.try_item::<f64>().map_err(|e| format!("{what}: {e}"))
+}
+
+/// Axes from input `i` (when `as_input`) or from the `axes` attribute.
+fn axes_from(
+    attrs: &Attrs,
+    inputs: &[Option<Tensor>],
+    i: usize,
+    as_input: bool,
+) -> Result<Option<Vec<i64>>, String> {
+    if as_input {
+        opt_input(inputs, i).map(|t| ints_of(&t)).transpose()
+    } else {
+        attrs.ints("axes")
+    }
+}
+
+fn variadic(
+    inputs: &[Option<Tensor>],
+    op: &str,
+    f: impl Fn(&Tensor, &Tensor) -> Tensor,
+) -> Result<Tensor, String> {
+    let mut it = inputs.iter().flatten();
+    let first = it.next().ok_or_else(|| format!("{op}: no inputs"))?.clone();
+    Ok(it.fold(first, |acc, t| f(&acc, t)))
+}
+
+/// ONNX Div: true division for floats, truncation toward zero for integers.
+fn div(a: &Tensor, b: &Tensor) -> Tensor {
+    let dtype = DType::promote(a.dtype(), b.dtype());
+    if dtype.is_float() {
+        return a.div(b);
+    }
+    // floor_divide rounds toward -inf; step back by one where the signs differ and the
+    // division is inexact.
+    let q = a.floor_divide(b);
+    let inexact = a.remainder(b).ne_scalar(0);
+    let signs_differ = a.lt_scalar(0).logical_xor(&b.lt_scalar(0));
+    q.add(&inexact.logical_and(&signs_differ).to_dtype(dtype))
+}
+
+fn gemm(attrs: &Attrs, inputs: &[Option<Tensor>]) -> Result<Tensor, String> {
+    let alpha = attrs.float("alpha", 1.0)?;
+    let beta = attrs.float("beta", 1.0)?;
+    let mut a = input(inputs, 0, "Gemm")?;
+    let mut b = input(inputs, 1, "Gemm")?;
+    if attrs.int("transA", 0)? != 0 {
+        a = a.t();
+    }
+    if attrs.int("transB", 0)? != 0 {
+        b = b.t();
+    }
+    let mut y = a.try_matmul(&b).map_err(|e| e.to_string())?;
+    if alpha != 1.0 {
+        y = y.mul_scalar(alpha);
+    }
+    if let Some(c) = opt_input(inputs, 2) {
+        let c = if beta != 1.0 { c.mul_scalar(beta) } else { c };
+        baeum::ops::try_broadcast("Gemm", &y, &c).map_err(|e| e.to_string())?;
+        y = y.add(&c);
+    }
+    Ok(y)
+}
+
+fn reshape(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor, String> {
+    let t = input(inputs, 0, "Reshape")?;
+    let shape = if opset >= 5 {
+        ints_of(&input(inputs, 1, "Reshape")?)?
+    } else {
+        attrs.ints("shape")?.ok_or("Reshape: no shape")?
+    };
+    let allowzero = attrs.int("allowzero", 0)? != 0;
+    let target: Vec<isize> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            if d == 0 && !allowzero {
+                t.dims()
+                    .get(i)
+                    .map(|&n| n as isize)
+                    .ok_or_else(|| format!("Reshape: 0 at position {i} beyond input rank"))
+            } else {
+                Ok(d as isize)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    t.try_reshape(&target).map_err(|e| e.to_string())
+}
+
+fn constant(attrs: &Attrs) -> Result<Tensor, String> {
+    let (name, v) = attrs
+        .0
+        .iter()
+        .next()
+        .ok_or("Constant: no value attribute")?;
+    Ok(match (name.as_str(), v) {
+        ("value", AttrValue::Tensor(t)) => t.clone(),
+        ("value_float", AttrValue::Float(f)) => Tensor::scalar(*f),
+        ("value_floats", AttrValue::Floats(f)) => Tensor::from_vec(f.clone(), [f.len()]),
+        ("value_int", AttrValue::Int(i)) => Tensor::scalar(*i),
+        ("value_ints", AttrValue::Ints(i)) => Tensor::from_vec(i.clone(), [i.len()]),
+        _ => return Err(format!("Constant: unsupported attribute {name}")),
+    })
+}
+
+fn range(inputs: &[Option<Tensor>]) -> Result<Tensor, String> {
+    let start = input(inputs, 0, "Range")?;
+    let limit = input(inputs, 1, "Range")?;
+    let delta = input(inputs, 2, "Range")?;
+    let dtype = start.dtype();
+    if dtype.is_float() {
+        let (s, l, d) = (
+            scalar_f64(&start, "Range start")?,
+            scalar_f64(&limit, "Range limit")?,
+            scalar_f64(&delta, "Range delta")?,
+        );
+        if d == 0.0 {
+            return Err("Range: delta is 0".into());
+        }
+        let n = ((l - s) / d).ceil().max(0.0) as usize;
+        let v: Vec<f64> = (0..n).map(|i| s + i as f64 * d).collect();
+        Ok(Tensor::from_vec(v, [n]).to_dtype(dtype))
+    } else {
+        let (s, l, d) = (
+            start.try_item::<i64>().map_err(|e| e.to_string())?,
+            limit.try_item::<i64>().map_err(|e| e.to_string())?,
+            delta.try_item::<i64>().map_err(|e| e.to_string())?,
+        );
+        if d == 0 {
+            return Err("Range: delta is 0".into());
+        }
+        let n = if (d > 0 && l > s) || (d < 0 && l < s) {
+            ((l - s).abs() + d.abs() - 1) / d.abs()
+        } else {
+            0
+        } as usize;
+        let v: Vec<i64> = (0..n as i64).map(|i| s + i * d).collect();
+        Ok(Tensor::from_vec(v, [n]).to_dtype(dtype))
+    }
+}
+
+fn slice(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor, String> {
+    let t = input(inputs, 0, "Slice")?;
+    let r = t.rank();
+    let (starts, ends, axes, steps) = if opset >= 10 {
+        let get = |i: usize| opt_input(inputs, i).map(|t| ints_of(&t)).transpose();
+        (
+            get(1)?.ok_or("Slice: missing starts")?,
+            get(2)?.ok_or("Slice: missing ends")?,
+            get(3)?,
+            get(4)?,
+        )
+    } else {
+        (
+            attrs.ints("starts")?.ok_or("Slice: missing starts")?,
+            attrs.ints("ends")?.ok_or("Slice: missing ends")?,
+            attrs.ints("axes")?,
+            None,
+        )
+    };
+    let axes = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
+    let steps = steps.unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return Err("Slice: starts, ends, axes and steps differ in length".into());
+    }
+    let mut out = t;
+    for i in 0..starts.len() {
+        let a = axis(axes[i], r)?;
+        let n = out.dims()[a] as i64;
+        let step = steps[i];
+        if step == 0 {
+            return Err("Slice: step 0".into());
+        }
+        let norm = |v: i64| if v < 0 { v.saturating_add(n) } else { v };
+        let (s, e) = (norm(starts[i]), norm(ends[i]));
+        if step > 0 {
+            let (s, e) = (s.clamp(0, n), e.clamp(0, n));
+            out = out.slice(a, s as isize, e.max(s) as isize, step as usize);
+        } else {
+            let (s, e) = (s.clamp(0, n - 1), e.clamp(-1, n - 1));
+            let mut idx = Vec::new();
+            let mut k = s;
+            while k > e {
+                idx.push(k);
+                k += step;
+            }
+            let len = idx.len();
+            out = out.index_select(a, &Tensor::from_vec(idx, [len]));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run1(op: &str, attrs: &Attrs, inputs: Vec<Tensor>, opset: i64) -> Tensor {
+        let inputs: Vec<Option<Tensor>> = inputs.into_iter().map(Some).collect();
+        run_node(op, attrs, &inputs, opset).unwrap().remove(0)
+    }
+
+    #[test]
+    fn integer_div_truncates() {
+        let a = Tensor::from_vec(vec![7i32, -7, 7, -7, 6], [5]);
+        let b = Tensor::from_vec(vec![2i32, 2, -2, -2, 3], [5]);
+        let q = run1("Div", &Attrs::default(), vec![a, b], 14);
+        assert_eq!(q.to_vec::<i32>(), vec![3, -3, -3, 3, 2]);
+    }
+
+    #[test]
+    fn slice_with_negative_steps_and_clamping() {
+        let x = Tensor::from_vec((0..10).map(|v| v as f32).collect(), [10]);
+        let s = |v: Vec<i64>| Tensor::from_vec(v.clone(), [v.len()]);
+        let y = run1(
+            "Slice",
+            &Attrs::default(),
+            vec![
+                x.clone(),
+                s(vec![-1]),
+                s(vec![i64::MIN]),
+                s(vec![0]),
+                s(vec![-3]),
+            ],
+            13,
+        );
+        assert_eq!(y.to_vec::<f32>(), vec![9., 6., 3., 0.]);
+        let y = run1(
+            "Slice",
+            &Attrs::default(),
+            vec![x, s(vec![1000]), s(vec![2000])],
+            13,
+        );
+        assert_eq!(y.dims(), &[0]);
+    }
+
+    #[test]
+    fn unsupported_ops_say_so() {
+        let e = run_node("Conv", &Attrs::default(), &[], 22).unwrap_err();
+        assert_eq!(e, "unsupported op Conv");
+    }
+
+    #[test]
+    fn integer_range_counts_like_numpy() {
+        let r = run1(
+            "Range",
+            &Attrs::default(),
+            vec![
+                Tensor::scalar(10i32),
+                Tensor::scalar(6i32),
+                Tensor::scalar(-3i32),
+            ],
+            11,
+        );
+        assert_eq!(r.to_vec::<i32>(), vec![10, 7]);
+        assert_eq!(r.dtype(), DType::I32);
+    }
+}
