@@ -14,6 +14,18 @@ pub type OpResult = Result<Vec<Tensor>, String>;
 
 /// Runs one ONNX node. Unsupported ops answer `Err("unsupported op X")`.
 pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> OpResult {
+    run_node_with_outputs(op, attrs, inputs, opset, None)
+}
+
+/// [`run_node`] knowing how many output slots the node has (`n_outputs`), which decides the
+/// number of parts of a Split that gives neither `split` nor `num_outputs`.
+pub fn run_node_with_outputs(
+    op: &str,
+    attrs: &Attrs,
+    inputs: &[Option<Tensor>],
+    opset: i64,
+    n_outputs: Option<usize>,
+) -> OpResult {
     let one = |t: Tensor| Ok(vec![t]);
     let x = || input(inputs, 0, op);
     match op {
@@ -240,6 +252,85 @@ pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) 
         "Constant" => constant(attrs).map(|t| vec![t]),
         "Range" => range(inputs).map(|t| vec![t]),
         "Slice" => slice(attrs, inputs, opset).map(|t| vec![t]),
+
+        // Reductions and normalizations.
+        "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" => {
+            reduce(op, attrs, inputs, opset).map(|t| vec![t])
+        }
+        "ArgMax" | "ArgMin" => arg_extreme(op, attrs, &x()?).map(|t| vec![t]),
+        "Softmax" | "LogSoftmax" => softmax(op, attrs, &x()?, opset).map(|t| vec![t]),
+        "LpNormalization" => {
+            let t = float_only(op, x()?)?;
+            let a = axis(attrs.int("axis", -1)?, t.rank())? as isize;
+            let p = attrs.int("p", 2)?;
+            if p != 1 && p != 2 {
+                return Err(format!("LpNormalization: p must be 1 or 2, got {p}"));
+            }
+            one(t.div(&t.norm_dims(p as f64, &[a], true)))
+        }
+        "Einsum" => {
+            let eq: String = attrs
+                .string("equation", "")?
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let ops: Vec<Tensor> = inputs.iter().flatten().cloned().collect();
+            let refs: Vec<&Tensor> = ops.iter().collect();
+            one(Tensor::einsum(&eq, &refs))
+        }
+
+        // Joining, splitting and indexing.
+        "Concat" => {
+            let ts: Vec<Tensor> = inputs.iter().flatten().cloned().collect();
+            let first = ts.first().ok_or("Concat: no inputs")?;
+            let a = axis(attrs.int("axis", 0)?, first.rank())?;
+            let refs: Vec<&Tensor> = ts.iter().collect();
+            one(Tensor::cat(&refs, a))
+        }
+        "Split" => split(attrs, inputs, opset, n_outputs),
+        "Gather" => gather(attrs, &x()?, &input(inputs, 1, op)?).map(|t| vec![t]),
+        "OneHot" => one_hot(attrs, inputs).map(|t| vec![t]),
+        "Pad" => pad(attrs, inputs, opset).map(|t| vec![t]),
+        "Tile" => {
+            let t = x()?;
+            let reps = ints_of(&input(inputs, 1, op)?)?;
+            if reps.len() != t.rank() || reps.iter().any(|&r| r < 0) {
+                return Err(format!("Tile: repeats {reps:?} for shape {:?}", t.dims()));
+            }
+            let reps: Vec<usize> = reps.iter().map(|&r| r as usize).collect();
+            one(t.tile(&reps))
+        }
+        "Trilu" => {
+            let t = x()?;
+            let k = match opt_input(inputs, 1) {
+                Some(k) => k.try_item::<i64>().map_err(|e| format!("Trilu k: {e}"))?,
+                None => 0,
+            };
+            if attrs.int("upper", 1)? != 0 {
+                one(t.triu(k))
+            } else {
+                one(t.tril(k))
+            }
+        }
+        "CumSum" => cumsum(attrs, &x()?, &input(inputs, 1, op)?).map(|t| vec![t]),
+        "TopK" => {
+            let t = x()?;
+            let k = input(inputs, 1, op)?;
+            let k = ints_of(&k)?
+                .first()
+                .copied()
+                .ok_or("TopK: K is empty")?;
+            if k < 0 {
+                return Err(format!("TopK: negative K {k}"));
+            }
+            let a = axis(attrs.int("axis", -1)?, t.rank())?;
+            let largest = attrs.int("largest", 1)? != 0;
+            let sorted = attrs.int("sorted", 1)? != 0;
+            let (v, i) = t
+                .try_topk(k as usize, a as isize, largest, sorted)
+                .map_err(|e| e.to_string())?;
+            Ok(vec![v, i])
+        }
         _ => Err(format!("unsupported op {op}")),
     }
 }
@@ -248,7 +339,13 @@ pub fn run_node(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) 
 /// outputs as (file name, tensor).
 pub fn run_case(case: &Case) -> Result<Vec<(String, Tensor)>, String> {
     let inputs = case.load_inputs()?;
-    let outs = run_node(&case.op, &case.attrs, &inputs, case.opset)?;
+    let outs = run_node_with_outputs(
+        &case.op,
+        &case.attrs,
+        &inputs,
+        case.opset,
+        Some(case.outputs.len()),
+    )?;
     case.requested_outputs()
         .into_iter()
         .map(|(i, file)| {
@@ -501,6 +598,290 @@ fn slice(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor,
         }
     }
     Ok(out)
+}
+
+/// Resolves ONNX axes (negative from the back) for a tensor of rank `rank`.
+fn axes_isize(axes: &[i64], rank: usize) -> Result<Vec<isize>, String> {
+    axes.iter().map(|&a| axis(a, rank).map(|d| d as isize)).collect()
+}
+
+fn reduce(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor, String> {
+    let t = input(inputs, 0, op)?;
+    let as_input = if op == "ReduceSum" { opset >= 13 } else { opset >= 18 };
+    let axes = axes_from(attrs, inputs, 1, as_input)?.unwrap_or_default();
+    let keepdim = attrs.int("keepdims", 1)? != 0;
+    if axes.is_empty() && attrs.int("noop_with_empty_axes", 0)? != 0 {
+        return Ok(t);
+    }
+    let dims: Vec<isize> = if axes.is_empty() {
+        (0..t.rank() as isize).collect()
+    } else {
+        axes_isize(&axes, t.rank())?
+    };
+    let dtype = t.dtype();
+    Ok(match op {
+        "ReduceSum" => t.sum_dims(&dims, keepdim).to_dtype(dtype),
+        "ReduceMean" => t.mean_dims(&dims, keepdim).to_dtype(dtype),
+        _ => {
+            let max = op == "ReduceMax";
+            let empty = dims.iter().any(|&d| t.dims()[d as usize] == 0);
+            if empty {
+                // ONNX: the identity of the reduction (−inf for max, +inf for min; the
+                // extreme values of an integer type).
+                let shape: Vec<usize> = (0..t.rank())
+                    .filter_map(|d| {
+                        if !dims.contains(&(d as isize)) {
+                            Some(t.dims()[d])
+                        } else if keepdim {
+                            Some(1)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                let v = match (dtype, max) {
+                    (DType::Bool, m) => f64::from(u8::from(!m)),
+                    (DType::I32, true) => f64::from(i32::MIN),
+                    (DType::I32, false) => f64::from(i32::MAX),
+                    (DType::I64, true) => i64::MIN as f64,
+                    (DType::I64, false) => i64::MAX as f64,
+                    (DType::U8, true) => 0.0,
+                    (DType::U8, false) => 255.0,
+                    (_, true) => f64::NEG_INFINITY,
+                    (_, false) => f64::INFINITY,
+                };
+                Tensor::full(shape, v, dtype)
+            } else if max {
+                t.amax(&dims, keepdim)
+            } else {
+                t.amin(&dims, keepdim)
+            }
+        }
+    })
+}
+
+fn arg_extreme(op: &str, attrs: &Attrs, t: &Tensor) -> Result<Tensor, String> {
+    let a = axis(attrs.int("axis", 0)?, t.rank())?;
+    let keepdim = attrs.int("keepdims", 1)? != 0;
+    let last = attrs.int("select_last_index", 0)? != 0;
+    let f = |t: &Tensor| {
+        if op == "ArgMax" {
+            t.argmax_dim(a, keepdim)
+        } else {
+            t.argmin_dim(a, keepdim)
+        }
+    };
+    if last {
+        // The first extreme of the flipped axis is the last one of the original.
+        let n = t.dims()[a] as i64;
+        let i = f(&t.flip(&[a as isize]));
+        Ok(Tensor::scalar(n - 1).sub(&i).to_dtype(DType::I64))
+    } else {
+        Ok(f(t).to_dtype(DType::I64))
+    }
+}
+
+fn softmax(op: &str, attrs: &Attrs, t: &Tensor, opset: i64) -> Result<Tensor, String> {
+    let log = op == "LogSoftmax";
+    let t = float_only(op, t.clone())?;
+    let f = |t: &Tensor, d: usize| if log { t.log_softmax(d) } else { t.softmax(d) };
+    if opset >= 13 {
+        let a = axis(attrs.int("axis", -1)?, t.rank())?;
+        Ok(f(&t, a))
+    } else {
+        // Before opset 13: coerced to 2-D [prod(dims[..axis]), prod(dims[axis..])].
+        let r = t.rank() as i64;
+        let mut a = attrs.int("axis", 1)?;
+        if a < 0 {
+            a += r;
+        }
+        if a < 0 || a > r {
+            return Err(format!("{op}: axis {a} out of range for rank {r}"));
+        }
+        let outer: usize = t.dims()[..a as usize].iter().product();
+        let inner: usize = t.dims()[a as usize..].iter().product();
+        let shape: Vec<isize> = t.dims().iter().map(|&d| d as isize).collect();
+        Ok(f(&t.reshape(&[outer as isize, inner as isize]), 1).reshape(&shape))
+    }
+}
+
+fn split(
+    attrs: &Attrs,
+    inputs: &[Option<Tensor>],
+    opset: i64,
+    n_outputs: Option<usize>,
+) -> OpResult {
+    let t = input(inputs, 0, "Split")?;
+    let a = axis(attrs.int("axis", 0)?, t.rank())?;
+    let n = t.dims()[a];
+    let sizes = if opset >= 13 {
+        opt_input(inputs, 1).map(|s| ints_of(&s)).transpose()?
+    } else {
+        attrs.ints("split")?
+    };
+    let sizes: Vec<usize> = match sizes {
+        Some(s) => {
+            if s.iter().any(|&v| v < 0) {
+                return Err(format!("Split: negative split {s:?}"));
+            }
+            s.iter().map(|&v| v as usize).collect()
+        }
+        None => {
+            let parts = match attrs.get("num_outputs") {
+                Some(_) if opset >= 18 => attrs.int("num_outputs", 0)? as usize,
+                _ => n_outputs.ok_or("Split: the number of outputs is unknown")?,
+            };
+            if parts == 0 {
+                return Err("Split: zero outputs".into());
+            }
+            if opset >= 18 && attrs.get("num_outputs").is_some() {
+                // Parts of ceil(n / parts), the last one smaller.
+                let chunk = n.div_ceil(parts);
+                (0..parts)
+                    .map(|i| chunk.min(n.saturating_sub(i * chunk)))
+                    .collect()
+            } else {
+                if !n.is_multiple_of(parts) {
+                    return Err(format!("Split: {n} does not split into {parts} equal parts"));
+                }
+                vec![n / parts; parts]
+            }
+        }
+    };
+    if sizes.iter().sum::<usize>() != n {
+        return Err(format!("Split: sizes {sizes:?} do not sum to {n}"));
+    }
+    Ok(t.split_sizes(&sizes, a))
+}
+
+fn gather(attrs: &Attrs, t: &Tensor, idx: &Tensor) -> Result<Tensor, String> {
+    let a = axis(attrs.int("axis", 0)?, t.rank())?;
+    let n = t.dims()[a] as i64;
+    if !idx.dtype().is_int() {
+        return Err(format!("Gather: indices must be integers, got {}", idx.dtype()));
+    }
+    let flat: Vec<i64> = idx
+        .to_vec::<i64>()
+        .into_iter()
+        .map(|i| {
+            let j = if i < 0 { i + n } else { i };
+            if (0..n).contains(&j) {
+                Ok(j)
+            } else {
+                Err(format!("Gather: index {i} out of range for size {n}"))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let len = flat.len();
+    let sel = t.index_select(a, &Tensor::from_vec(flat, [len]));
+    let shape: Vec<isize> = t.dims()[..a]
+        .iter()
+        .chain(idx.dims())
+        .chain(&t.dims()[a + 1..])
+        .map(|&d| d as isize)
+        .collect();
+    Ok(sel.reshape(&shape))
+}
+
+fn one_hot(attrs: &Attrs, inputs: &[Option<Tensor>]) -> Result<Tensor, String> {
+    let idx = input(inputs, 0, "OneHot")?;
+    let depth = scalar_f64(&input(inputs, 1, "OneHot")?, "OneHot depth")?;
+    let values = input(inputs, 2, "OneHot")?;
+    if values.numel() != 2 {
+        return Err(format!("OneHot: values of shape {:?}", values.dims()));
+    }
+    if depth < 1.0 {
+        return Err(format!("OneHot: depth {depth}"));
+    }
+    let depth = depth as i64;
+    let values = values.reshape(&[2]);
+    let out_rank = idx.rank() + 1;
+    let a = axis(attrs.int("axis", -1)?, out_rank)?;
+    // A bool mask with the class dimension last, then moved to `axis`.
+    let mut mask = Vec::with_capacity(idx.numel() * depth as usize);
+    for v in idx.to_vec::<f64>() {
+        let mut c = v as i64;
+        if c < 0 {
+            c += depth;
+        }
+        mask.extend((0..depth).map(|k| k == c));
+    }
+    let mut shape = idx.dims().to_vec();
+    shape.push(depth as usize);
+    let mask = Tensor::from_vec(mask, shape);
+    let mut perm: Vec<isize> = (0..idx.rank() as isize).collect();
+    perm.insert(a, idx.rank() as isize);
+    let mask = mask.permute(&perm);
+    let off = values.narrow(0, 0, 1).reshape(&[]);
+    let on = values.narrow(0, 1, 1).reshape(&[]);
+    Ok(Tensor::where_(&mask, &on, &off))
+}
+
+fn pad(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor, String> {
+    use baeum::ops::transform::PadMode;
+    let t = input(inputs, 0, "Pad")?;
+    let r = t.rank();
+    let (pads, value, axes) = if opset >= 11 {
+        let pads = ints_of(&input(inputs, 1, "Pad")?)?;
+        let value = opt_input(inputs, 2)
+            .filter(|v| v.numel() > 0)
+            .map(|v| scalar_f64(&v, "Pad constant_value"))
+            .transpose()?
+            .unwrap_or(0.0);
+        let axes = opt_input(inputs, 3).map(|a| ints_of(&a)).transpose()?;
+        (pads, value, axes)
+    } else {
+        let pads = attrs.ints("pads")?.ok_or("Pad: no pads")?;
+        (pads, f64::from(attrs.float("value", 0.0)?), None)
+    };
+    let axes: Vec<usize> = match axes {
+        Some(a) => a.iter().map(|&a| axis(a, r)).collect::<Result<_, _>>()?,
+        None => (0..r).collect(),
+    };
+    if pads.len() != 2 * axes.len() {
+        return Err(format!("Pad: {} pads for {} axes", pads.len(), axes.len()));
+    }
+    let mut begin = vec![0isize; r];
+    let mut end = vec![0isize; r];
+    for (i, &d) in axes.iter().enumerate() {
+        begin[d] = pads[i] as isize;
+        end[d] = pads[i + axes.len()] as isize;
+    }
+    // baeum's order: (before, after) pairs from the last dimension.
+    let torch: Vec<isize> = (0..r).rev().flat_map(|d| [begin[d], end[d]]).collect();
+    let mode = match attrs.string("mode", "constant")?.as_str() {
+        "constant" => PadMode::Constant(value),
+        "reflect" => PadMode::Reflect,
+        "edge" => PadMode::Replicate,
+        "wrap" => PadMode::Circular,
+        m => return Err(format!("Pad: unknown mode \"{m}\"")),
+    };
+    t.try_pad(&torch, mode).map_err(|e| e.to_string())
+}
+
+fn cumsum(attrs: &Attrs, t: &Tensor, axis_t: &Tensor) -> Result<Tensor, String> {
+    use baeum::ops::transform::PadMode;
+    let a = axis(
+        axis_t.try_item::<i64>().map_err(|e| format!("CumSum axis: {e}"))?,
+        t.rank(),
+    )?;
+    let dtype = t.dtype();
+    let reverse = attrs.int("reverse", 0)? != 0;
+    let exclusive = attrs.int("exclusive", 0)? != 0;
+    let x = if reverse { t.flip(&[a as isize]) } else { t.clone() };
+    let mut y = x.cumsum(a).to_dtype(dtype);
+    let n = t.dims()[a];
+    if exclusive && n > 0 {
+        // Shift by one along the axis: a 0 first, the last running sum dropped.
+        let mut pads = vec![0isize; 2 * (t.rank() - a)];
+        let k = 2 * (t.rank() - 1 - a);
+        pads[k] = 1;
+        y = y.narrow(a, 0, n - 1).pad(&pads, PadMode::Constant(0.0));
+    }
+    if reverse {
+        y = y.flip(&[a as isize]);
+    }
+    Ok(y)
 }
 
 #[cfg(test)]
