@@ -266,7 +266,10 @@ pub fn run_node_with_outputs(
             if p != 1 && p != 2 {
                 return Err(format!("LpNormalization: p must be 1 or 2, got {p}"));
             }
-            one(t.div(&t.norm_dims(p as f64, &[a], true)))
+            // A zero norm (all of the lane zero) gives zeros, as ONNX's reference does.
+            let norm = t.norm_dims(p as f64, &[a], true);
+            let norm = Tensor::where_(&norm.eq_scalar(0), &norm.ones_like(), &norm);
+            one(t.div(&norm))
         }
         "Einsum" => {
             let eq: String = attrs
@@ -316,10 +319,7 @@ pub fn run_node_with_outputs(
         "TopK" => {
             let t = x()?;
             let k = input(inputs, 1, op)?;
-            let k = ints_of(&k)?
-                .first()
-                .copied()
-                .ok_or("TopK: K is empty")?;
+            let k = ints_of(&k)?.first().copied().ok_or("TopK: K is empty")?;
             if k < 0 {
                 return Err(format!("TopK: negative K {k}"));
             }
@@ -602,12 +602,23 @@ fn slice(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor,
 
 /// Resolves ONNX axes (negative from the back) for a tensor of rank `rank`.
 fn axes_isize(axes: &[i64], rank: usize) -> Result<Vec<isize>, String> {
-    axes.iter().map(|&a| axis(a, rank).map(|d| d as isize)).collect()
+    axes.iter()
+        .map(|&a| axis(a, rank).map(|d| d as isize))
+        .collect()
 }
 
-fn reduce(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor, String> {
+fn reduce(
+    op: &str,
+    attrs: &Attrs,
+    inputs: &[Option<Tensor>],
+    opset: i64,
+) -> Result<Tensor, String> {
     let t = input(inputs, 0, op)?;
-    let as_input = if op == "ReduceSum" { opset >= 13 } else { opset >= 18 };
+    let as_input = if op == "ReduceSum" {
+        opset >= 13
+    } else {
+        opset >= 18
+    };
     let axes = axes_from(attrs, inputs, 1, as_input)?.unwrap_or_default();
     let keepdim = attrs.int("keepdims", 1)? != 0;
     if axes.is_empty() && attrs.int("noop_with_empty_axes", 0)? != 0 {
@@ -742,7 +753,9 @@ fn split(
                     .collect()
             } else {
                 if !n.is_multiple_of(parts) {
-                    return Err(format!("Split: {n} does not split into {parts} equal parts"));
+                    return Err(format!(
+                        "Split: {n} does not split into {parts} equal parts"
+                    ));
                 }
                 vec![n / parts; parts]
             }
@@ -758,7 +771,10 @@ fn gather(attrs: &Attrs, t: &Tensor, idx: &Tensor) -> Result<Tensor, String> {
     let a = axis(attrs.int("axis", 0)?, t.rank())?;
     let n = t.dims()[a] as i64;
     if !idx.dtype().is_int() {
-        return Err(format!("Gather: indices must be integers, got {}", idx.dtype()));
+        return Err(format!(
+            "Gather: indices must be integers, got {}",
+            idx.dtype()
+        ));
     }
     let flat: Vec<i64> = idx
         .to_vec::<i64>()
@@ -862,13 +878,19 @@ fn pad(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> Result<Tensor, S
 fn cumsum(attrs: &Attrs, t: &Tensor, axis_t: &Tensor) -> Result<Tensor, String> {
     use baeum::ops::transform::PadMode;
     let a = axis(
-        axis_t.try_item::<i64>().map_err(|e| format!("CumSum axis: {e}"))?,
+        axis_t
+            .try_item::<i64>()
+            .map_err(|e| format!("CumSum axis: {e}"))?,
         t.rank(),
     )?;
     let dtype = t.dtype();
     let reverse = attrs.int("reverse", 0)? != 0;
     let exclusive = attrs.int("exclusive", 0)? != 0;
-    let x = if reverse { t.flip(&[a as isize]) } else { t.clone() };
+    let x = if reverse {
+        t.flip(&[a as isize])
+    } else {
+        t.clone()
+    };
     let mut y = x.cumsum(a).to_dtype(dtype);
     let n = t.dims()[a];
     if exclusive && n > 0 {
@@ -947,5 +969,98 @@ mod tests {
         );
         assert_eq!(r.to_vec::<i32>(), vec![10, 7]);
         assert_eq!(r.dtype(), DType::I32);
+    }
+
+    fn attrs(kv: &[(&str, AttrValue)]) -> Attrs {
+        Attrs(kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn pad_takes_onnx_order() {
+        let x = Tensor::from_vec((0..6).map(|v| v as f32).collect(), [2, 3]);
+        // Axis 0: 1 before, 0 after; axis 1: 0 before, 2 after.
+        let pads = Tensor::from_vec(vec![1i64, 0, 0, 2], [4]);
+        let y = run1("Pad", &Attrs::default(), vec![x, pads], 19);
+        assert_eq!(y.dims(), &[3, 5]);
+        assert_eq!(
+            y.to_vec::<f32>(),
+            vec![0., 0., 0., 0., 0., 0., 1., 2., 0., 0., 3., 4., 5., 0., 0.]
+        );
+    }
+
+    #[test]
+    fn cumsum_exclusive_reverse() {
+        let x = Tensor::from_vec(vec![1i32, 2, 3, 4], [4]);
+        let a = attrs(&[
+            ("exclusive", AttrValue::Int(1)),
+            ("reverse", AttrValue::Int(1)),
+        ]);
+        let y = run1("CumSum", &a, vec![x, Tensor::scalar(0i32)], 14);
+        assert_eq!(y.dtype(), DType::I32);
+        assert_eq!(y.to_vec::<i32>(), vec![9, 7, 4, 0]);
+    }
+
+    #[test]
+    fn argmax_select_last_index() {
+        let x = Tensor::from_vec(vec![1f32, 3., 3., 0.], [4]);
+        let a = attrs(&[("select_last_index", AttrValue::Int(1))]);
+        let y = run1("ArgMax", &a, vec![x], 13);
+        assert_eq!(y.dtype(), DType::I64);
+        assert_eq!(y.to_vec::<i64>(), vec![2]);
+    }
+
+    #[test]
+    fn gather_negative_indices_and_shape() {
+        let x = Tensor::from_vec((0..6).map(|v| v as f32).collect(), [2, 3]);
+        let idx = Tensor::from_vec(vec![-1i64, 0, 1, -3], [2, 2]);
+        let a = attrs(&[("axis", AttrValue::Int(1))]);
+        let y = run1("Gather", &a, vec![x, idx], 13);
+        assert_eq!(y.dims(), &[2, 2, 2]);
+        assert_eq!(y.to_vec::<f32>(), vec![2., 0., 1., 0., 5., 3., 4., 3.]);
+    }
+
+    #[test]
+    fn onehot_axis_and_negative_indices() {
+        let idx = Tensor::from_vec(vec![0i64, -1, 5], [3]);
+        let a = attrs(&[("axis", AttrValue::Int(0))]);
+        let values = Tensor::from_vec(vec![0f32, 1.], [2]);
+        let y = run1("OneHot", &a, vec![idx, Tensor::scalar(3i64), values], 11);
+        assert_eq!(y.dims(), &[3, 3]);
+        // Column j is the one-hot of index j; 5 is out of range: all off.
+        assert_eq!(y.to_vec::<f32>(), vec![1., 0., 0., 0., 0., 0., 0., 1., 0.]);
+    }
+
+    #[test]
+    fn split_uneven_and_by_output_count() {
+        let x = Tensor::from_vec((0..7).map(|v| v as f32).collect(), [7]);
+        let a = attrs(&[("num_outputs", AttrValue::Int(3))]);
+        let parts = run_node("Split", &a, &[Some(x.clone())], 18).unwrap();
+        let sizes: Vec<usize> = parts.iter().map(|t| t.dims()[0]).collect();
+        assert_eq!(sizes, vec![3, 3, 1]);
+        let x = x.narrow(0, 0, 6);
+        let parts =
+            run_node_with_outputs("Split", &Attrs::default(), &[Some(x)], 13, Some(2)).unwrap();
+        assert_eq!(parts[1].to_vec::<f32>(), vec![3., 4., 5.]);
+    }
+
+    #[test]
+    fn softmax_before_opset_13_coerces_to_2d() {
+        let x = Tensor::from_vec(vec![0f32, 0., 0., 0.], [1, 2, 2]);
+        let y = run1("Softmax", &Attrs::default(), vec![x], 11);
+        assert_eq!(y.dims(), &[1, 2, 2]);
+        assert_eq!(y.to_vec::<f32>(), vec![0.25; 4]);
+    }
+
+    #[test]
+    fn reduce_min_of_empty_set_is_infinity() {
+        let x = Tensor::zeros([2, 0]).to_dtype(DType::F32);
+        let y = run1(
+            "ReduceMin",
+            &Attrs::default(),
+            vec![x, Tensor::from_vec(vec![1i64], [1])],
+            18,
+        );
+        assert_eq!(y.dims(), &[2, 1]);
+        assert_eq!(y.to_vec::<f32>(), vec![f32::INFINITY; 2]);
     }
 }
