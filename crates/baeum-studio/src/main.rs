@@ -5,6 +5,11 @@ use clap::{Parser, Subcommand};
 
 mod info;
 
+// mimalloc keeps freed pages for reuse: tensors of many megabytes are allocated on every step,
+// and glibc's allocator would return each to the OS and page-fault it in afresh.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "baeum",

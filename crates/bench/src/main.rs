@@ -11,6 +11,11 @@
 
 use std::time::Instant;
 
+// mimalloc keeps freed pages for reuse, so a large output buffer is not page-faulted afresh
+// on every operation (glibc returns big blocks to the OS at once).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use baeum::{DType, Generator, Tensor};
 use rayon::prelude::*;
 
