@@ -19,6 +19,30 @@ pub(crate) fn dim_for(op: &str, dim: isize, rank: usize, shape: &Shape) -> Resul
     })
 }
 
+/// Checks that `index` can address `input` along dimension `d` (gather and scatter): the same
+/// rank, and no larger than `input` in any other dimension.
+fn check_index_shape(op: &str, input: &Tensor, index: &Tensor, d: usize) -> Result<()> {
+    let r = input.rank().max(1);
+    if index.rank().max(1) != r {
+        bail!(
+            Shape,
+            "{op}: index of shape {} must have as many dimensions as the input of shape {}",
+            index.shape(),
+            input.shape()
+        );
+    }
+    let (x, ix) = (at_least_1d(input), at_least_1d(index));
+    if let Some(k) = (0..r).find(|&k| k != d && ix.dims()[k] > x.dims()[k]) {
+        bail!(
+            Shape,
+            "{op}: index of shape {} is larger than the input of shape {} in dimension {k} (only dimension {d} may be larger)",
+            index.shape(),
+            input.shape()
+        );
+    }
+    Ok(())
+}
+
 /// An error unless `t` holds integers (u8, i32 or i64).
 fn check_index_dtype(op: &str, t: &Tensor) -> Result<()> {
     if !t.dtype().is_int() {
@@ -300,27 +324,9 @@ impl Tensor {
     pub fn try_gather(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
         let op = "gather";
         check_index_dtype(op, index)?;
-        let r = self.rank().max(1);
-        if index.rank().max(1) != r {
-            bail!(
-                Shape,
-                "{op}: index of shape {} must have as many dimensions as the input of shape {}",
-                index.shape(),
-                self.shape()
-            );
-        }
         let d = dim_for(op, dim, self.rank(), self.shape())?;
+        check_index_shape(op, self, index, d)?;
         let (x, ix) = (at_least_1d(self), at_least_1d(index));
-        for k in 0..r {
-            if k != d && ix.dims()[k] > x.dims()[k] {
-                bail!(
-                    Shape,
-                    "{op}: index of shape {} is larger than the input of shape {} in dimension {k} (only dimension {d} may be larger)",
-                    index.shape(),
-                    self.shape()
-                );
-            }
-        }
         let n = x.dims()[d];
         let idx = ix.to_vec::<i64>();
         check_indices(op, &idx, n, d, self.shape())?;
@@ -386,46 +392,28 @@ impl Tensor {
         }
         let r = self.rank().max(1);
         let d = dim_for(op, dim, self.rank(), self.shape())?;
-        if index.rank().max(1) != r {
-            bail!(
-                Shape,
-                "{op}: index of shape {} must have as many dimensions as the input of shape {}",
-                index.shape(),
-                self.shape()
-            );
-        }
-        if let ScatterSrc::Tensor(s) = src
-            && s.rank().max(1) != r
-        {
-            bail!(
-                Shape,
-                "{op}: src of shape {} must have as many dimensions as the input of shape {}",
-                s.shape(),
-                self.shape()
-            );
-        }
-        let (x, ix) = (at_least_1d(self), at_least_1d(index));
-        for k in 0..r {
-            if k != d && ix.dims()[k] > x.dims()[k] {
+        check_index_shape(op, self, index, d)?;
+        if let ScatterSrc::Tensor(s) = src {
+            if s.rank().max(1) != r {
                 bail!(
                     Shape,
-                    "{op}: index of shape {} is larger than the input of shape {} in dimension {k} (only dimension {d} may be larger)",
-                    index.shape(),
+                    "{op}: src of shape {} must have as many dimensions as the input of shape {}",
+                    s.shape(),
                     self.shape()
                 );
             }
-            if let ScatterSrc::Tensor(s) = src {
-                let s1 = at_least_1d(s);
-                if ix.dims()[k] > s1.dims()[k] {
-                    bail!(
-                        Shape,
-                        "{op}: index of shape {} is larger than src of shape {} in dimension {k}",
-                        index.shape(),
-                        s.shape()
-                    );
-                }
+            let s1 = at_least_1d(s);
+            let ix1 = at_least_1d(index);
+            if let Some(k) = (0..r).find(|&k| ix1.dims()[k] > s1.dims()[k]) {
+                bail!(
+                    Shape,
+                    "{op}: index of shape {} is larger than src of shape {} in dimension {k}",
+                    index.shape(),
+                    s.shape()
+                );
             }
         }
+        let (x, ix) = (at_least_1d(self), at_least_1d(index));
         let n = x.dims()[d];
         let idx = ix.to_vec::<i64>();
         check_indices(op, &idx, n, d, self.shape())?;

@@ -184,13 +184,11 @@ impl Tensor {
 
     /// The mean over several dimensions (all of them for `&[]`).
     pub fn mean_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        // The sum's kernel (with its fast path for leading dims), divided by the count.
         let x = as_float(self);
-        let (red, shape) = reduce_plan("mean", &x, dims, keepdim);
+        let (red, _) = reduce_plan("mean", &x, dims, keepdim);
         let n = region_len(&x, &red) as f64;
-        with_float_dtype!(x.dtype(), T => {
-            let out = reduce::<T, f64, T>(&x, &red, || 0.0, |a, r| *a += sum_run(&r), |a| T::from_f64(a / n));
-            Tensor::from_vec(out, shape)
-        }, unreachable!())
+        x.sum_dims(dims, keepdim).div_scalar(n)
     }
 
     /// The product of all elements (i64 for integer and bool tensors; an empty product is 1).

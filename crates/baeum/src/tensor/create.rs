@@ -148,9 +148,6 @@ fn list_shape<A: NestedData>(
     for it in items {
         it.shape_into(shape, depth + 1)?;
     }
-    if items.is_empty() && depth + 1 == shape.len() {
-        // An empty innermost list: its element type decides nothing more.
-    }
     Ok(())
 }
 

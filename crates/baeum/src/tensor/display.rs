@@ -236,11 +236,12 @@ impl fmt::Display for Tensor {
         }
         let values = self.to_vec::<f64>();
         let summarize = values.len() > THRESHOLD;
-        let style = choose_style(dtype, &shown_values(&dims, &values, summarize));
+        let shown = shown_values(&dims, &values, summarize);
+        let style = choose_style(dtype, &shown);
         if dims.is_empty() {
             return write!(f, "tensor({}{suffix})", format_value(values[0], style));
         }
-        let width = shown_values(&dims, &values, summarize)
+        let width = shown
             .iter()
             .map(|&v| format_value(v, style).len())
             .max()
