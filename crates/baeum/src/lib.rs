@@ -5,8 +5,10 @@
 //! - [`tensor`]: the `Tensor` handle (shared storage + layout), dtypes, creation, views, display;
 //! - [`kernels`]: the CPU compute behind every operation (the only place for `unsafe`);
 //! - [`ops`]: the user-facing operations on tensors, one file per family;
+//! - [`autograd`]: the recorded graph, `backward`, `no_grad`, gradient checking;
 //! - [`io`]: reading and writing tensors (`.npy`).
 
+pub mod autograd;
 pub mod error;
 pub mod io;
 pub mod kernels;
@@ -19,6 +21,7 @@ pub use tensor::{DType, Element, Float, Shape, Tensor};
 
 /// Everything a typical program needs: `use baeum::prelude::*;`.
 pub mod prelude {
+    pub use crate::autograd::{NoGradGuard, no_grad};
     pub use crate::tensor;
     pub use crate::tensor::random::{Generator, manual_seed};
     pub use crate::{DType, Error, Result, Tensor};

@@ -4,6 +4,7 @@
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use super::broadcast;
+use crate::autograd::{Saved, grads, is_grad_enabled, record_op};
 use crate::kernels::map::zip;
 use crate::tensor::{DType, Element, Numeric, Tensor};
 use crate::{numeric_or_panic, with_float_dtype};
@@ -69,13 +70,20 @@ impl Tensor {
 }
 
 macro_rules! arith {
-    ($($(#[$doc:meta])* $name:ident, $scalar:ident, $rscalar:ident, $method:ident;)*) => {
+    ($($(#[$doc:meta])* $name:ident, $scalar:ident, $rscalar:ident, $method:ident, $rule:path;)*) => {
         impl Tensor {$(
             $(#[$doc])*
             pub fn $name(&self, other: &Tensor) -> Tensor {
-                let dtype = DType::promote(self.dtype(), other.dtype());
-                let (a, b, shape) = self.promoted(other, stringify!($name), dtype);
-                numeric_or_panic!(dtype, stringify!($name), T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| Numeric::$method(x, y)))
+                record_op(
+                    stringify!($name),
+                    &[self, other],
+                    || {
+                        let dtype = DType::promote(self.dtype(), other.dtype());
+                        let (a, b, shape) = self.promoted(other, stringify!($name), dtype);
+                        numeric_or_panic!(dtype, stringify!($name), T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| Numeric::$method(x, y)))
+                    },
+                    |_, needs| $rule(stringify!($name), self, other, needs),
+                )
             }
 
             /// The same with a scalar on the right.
@@ -93,26 +101,109 @@ macro_rules! arith {
 
 arith! {
     /// a + b, broadcast.
-    add, add_scalar, radd_scalar, add;
+    add, add_scalar, radd_scalar, add, add_rule;
     /// a − b, broadcast.
-    sub, sub_scalar, rsub_scalar, sub;
+    sub, sub_scalar, rsub_scalar, sub, sub_rule;
     /// a · b, broadcast.
-    mul, mul_scalar, rmul_scalar, mul;
-    /// Element-wise maximum (NaN if either is NaN).
-    maximum, maximum_scalar, rmaximum_scalar, maximum;
-    /// Element-wise minimum (NaN if either is NaN).
-    minimum, minimum_scalar, rminimum_scalar, minimum;
+    mul, mul_scalar, rmul_scalar, mul, mul_rule;
+    /// Element-wise maximum (NaN if either is NaN). Where a = b the gradient is split evenly.
+    maximum, maximum_scalar, rmaximum_scalar, maximum, maximum_rule;
+    /// Element-wise minimum (NaN if either is NaN). Where a = b the gradient is split evenly.
+    minimum, minimum_scalar, rminimum_scalar, minimum, minimum_rule;
+}
+
+// Backward rules. Each gradient is summed back to its input's shape, undoing broadcasting.
+
+type Rule = Box<dyn Fn(&Tensor) -> crate::autograd::Grads + Send + Sync>;
+
+/// The rule of an operation whose partial derivatives are `da(g)` and `db(g)` in the broadcast
+/// shape: each is computed only for inputs that need it.
+fn broadcast_rule(
+    a: &Tensor,
+    b: &Tensor,
+    needs: &[bool],
+    da: impl Fn(&Tensor) -> Tensor + Send + Sync + 'static,
+    db: impl Fn(&Tensor) -> Tensor + Send + Sync + 'static,
+) -> Rule {
+    let (sa, sb) = (a.shape().clone(), b.shape().clone());
+    let (na, nb) = (needs[0], needs[1]);
+    Box::new(move |g| {
+        grads([
+            na.then(|| da(g).sum_to_size(sa.clone())),
+            nb.then(|| db(g).sum_to_size(sb.clone())),
+        ])
+    })
+}
+
+fn add_rule(_: &'static str, a: &Tensor, b: &Tensor, needs: &[bool]) -> Rule {
+    broadcast_rule(a, b, needs, |g| g.clone(), |g| g.clone())
+}
+
+fn sub_rule(_: &'static str, a: &Tensor, b: &Tensor, needs: &[bool]) -> Rule {
+    broadcast_rule(a, b, needs, |g| g.clone(), |g| g.neg())
+}
+
+fn mul_rule(op: &'static str, a: &Tensor, b: &Tensor, needs: &[bool]) -> Rule {
+    let (sa, sb) = (Saved::new(op, a), Saved::new(op, b));
+    broadcast_rule(a, b, needs, move |g| g * sb.get(), move |g| g * sa.get())
+}
+
+/// The rule of maximum (`pick_a` = a > b) or minimum (a < b): the gradient goes to the chosen
+/// input, half to each where they tie (PyTorch's convention).
+fn extreme_rule(op: &'static str, a: &Tensor, b: &Tensor, needs: &[bool], max: bool) -> Rule {
+    let (sa, sb) = (Saved::new(op, a), Saved::new(op, b));
+    let (sa2, sb2) = (Saved::new(op, a), Saved::new(op, b));
+    let weight = move |x: &Tensor, y: &Tensor| {
+        let wins = if max { x.gt(y) } else { x.lt(y) };
+        wins.to_dtype(DType::F64) + x.eq(y).to_dtype(DType::F64) * 0.5
+    };
+    broadcast_rule(
+        a,
+        b,
+        needs,
+        move |g| g * weight(sa.get(), sb.get()).to_dtype(g.dtype()),
+        move |g| g * weight(sb2.get(), sa2.get()).to_dtype(g.dtype()),
+    )
+}
+
+fn maximum_rule(op: &'static str, a: &Tensor, b: &Tensor, needs: &[bool]) -> Rule {
+    extreme_rule(op, a, b, needs, true)
+}
+
+fn minimum_rule(op: &'static str, a: &Tensor, b: &Tensor, needs: &[bool]) -> Rule {
+    extreme_rule(op, a, b, needs, false)
 }
 
 impl Tensor {
     /// a / b, broadcast: true division, so integer operands give a float result as in PyTorch.
     pub fn div(&self, other: &Tensor) -> Tensor {
-        let mut dtype = DType::promote(self.dtype(), other.dtype());
-        if !dtype.is_float() {
-            dtype = DType::F32;
-        }
-        let (a, b, shape) = self.promoted(other, "div", dtype);
-        with_float_dtype!(dtype, T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| x / y), unreachable!())
+        record_op(
+            "div",
+            &[self, other],
+            || {
+                let mut dtype = DType::promote(self.dtype(), other.dtype());
+                if !dtype.is_float() {
+                    dtype = DType::F32;
+                }
+                let (a, b, shape) = self.promoted(other, "div", dtype);
+                with_float_dtype!(dtype, T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| x / y), unreachable!())
+            },
+            |_, needs| {
+                // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b².
+                let (sa, sb) = (Saved::new("div", self), Saved::new("div", other));
+                let sb2 = Saved::new("div", other);
+                broadcast_rule(
+                    self,
+                    other,
+                    needs,
+                    move |g| g / sb.get(),
+                    move |g| {
+                        let b = sb2.get();
+                        g * sa.get() / (b * b) * -1.0
+                    },
+                )
+            },
+        )
     }
 
     pub fn div_scalar(&self, s: impl Scalar) -> Tensor {
@@ -157,10 +248,47 @@ impl Tensor {
     }
 
     /// a^b element-wise, broadcast.
+    /// ∂/∂a = b·a^(b−1) (0 where b = 0), ∂/∂b = a^b·ln a (0 where a = 0 and b ≥ 0), as in
+    /// PyTorch.
     pub fn pow(&self, exponent: &Tensor) -> Tensor {
-        let dtype = DType::promote(self.dtype(), exponent.dtype());
-        let (a, b, shape) = self.promoted(exponent, "pow", dtype);
-        numeric_or_panic!(dtype, "pow", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| Numeric::pow(x, y)))
+        record_op(
+            "pow",
+            &[self, exponent],
+            || {
+                let dtype = DType::promote(self.dtype(), exponent.dtype());
+                let (a, b, shape) = self.promoted(exponent, "pow", dtype);
+                numeric_or_panic!(dtype, "pow", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| Numeric::pow(x, y)))
+            },
+            |out, needs| {
+                let (sa, sb) = (Saved::new("pow", self), Saved::new("pow", exponent));
+                let (sa2, sb2) = (Saved::new("pow", self), Saved::new("pow", exponent));
+                let so = Saved::output("pow", out);
+                broadcast_rule(
+                    self,
+                    exponent,
+                    needs,
+                    move |g| {
+                        let (a, b) = (sa.get(), sb.get());
+                        let d = b * a.pow(&b.sub_scalar(1.0));
+                        let d = Tensor::where_(&b.eq_scalar(0.0), &d.zeros_like(), &d);
+                        g * d
+                    },
+                    move |g| {
+                        let (a, b) = (sa2.get(), sb2.get());
+                        // Under create_graph the output must be recomputed to keep its graph.
+                        let out = if is_grad_enabled() {
+                            a.pow(b)
+                        } else {
+                            so.get().clone()
+                        };
+                        let d = out * a.log();
+                        let zero = a.eq_scalar(0.0).logical_and(&b.ge_scalar(0.0));
+                        let d = Tensor::where_(&zero, &d.zeros_like(), &d);
+                        g * d
+                    },
+                )
+            },
+        )
     }
 
     /// s^x for a scalar base.

@@ -1,5 +1,6 @@
 //! Changing a tensor's dtype.
 
+use crate::autograd::{grads, record_op};
 use crate::kernels::cast::cast;
 use crate::tensor::{DType, Tensor};
 
@@ -10,7 +11,14 @@ impl Tensor {
         if self.dtype() == dtype {
             return self.clone();
         }
-        cast(self, dtype)
+        // Between float dtypes the gradient is cast back (backward does that for every
+        // input); into an integer dtype the result carries no gradient.
+        record_op(
+            "to_dtype",
+            &[self],
+            || cast(self, dtype),
+            |_, _| |g: &Tensor| grads([Some(g.clone())]),
+        )
     }
 
     /// Alias of [`Tensor::to_dtype`].

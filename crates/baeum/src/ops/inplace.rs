@@ -8,7 +8,22 @@ use crate::with_dtype;
 impl Tensor {
     /// Copies `src` (broadcast to this tensor's shape, converted to its dtype) into this
     /// tensor's elements.
+    ///
+    /// With gradients on, a tensor in the autograd graph (a parameter, or a recorded result)
+    /// cannot be changed in place, nor can a copy take values that require grad: in-place
+    /// writes are not recorded, so either would silently give wrong gradients. Update
+    /// parameters inside [`crate::autograd::no_grad`], as optimizers do.
     pub fn copy_(&self, src: &Tensor) {
+        if crate::autograd::is_grad_enabled() {
+            assert!(
+                !self.requires_grad(),
+                "copy_: this tensor requires grad (a parameter or a recorded result), and                  in-place changes are not recorded; update it inside no_grad, or compute a                  new tensor"
+            );
+            assert!(
+                !src.requires_grad(),
+                "copy_: the source requires grad, but an in-place copy is not recorded, so                  its gradient would be lost; copy src.detach() or compute a new tensor"
+            );
+        }
         let shape = crate::tensor::broadcast_shapes(src.dims(), self.dims());
         assert!(
             shape.as_ref() == Some(self.shape()),

@@ -6,6 +6,7 @@
 //! sums and products give i64; statistics of integer tensors (mean, var, std, norm,
 //! logsumexp, softmax) compute in f32.
 
+use crate::autograd::{grads, record_op};
 use crate::kernels::reduce::{Run, reduce, softmax as softmax_kernel, sum_leading_rows, sum_run};
 use crate::tensor::{DType, Dim, Element, Float, Shape, Tensor, resolve_dim};
 use crate::{with_dtype, with_float_dtype};
@@ -149,6 +150,58 @@ impl Tensor {
     /// The sum over several dimensions (all of them for `&[]`). Floats accumulate in f64;
     /// integers and bools give i64. An empty sum is 0.
     pub fn sum_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        record_op(
+            "sum_dims",
+            &[self],
+            || self.sum_dims_forward(dims, keepdim),
+            |_, _| {
+                // The gradient of a sum is the upstream gradient repeated over the summed dims.
+                let (red, _) = reduce_plan("sum", self, dims, keepdim);
+                let from = self.shape().clone();
+                let mut kept: Vec<usize> = from.to_vec();
+                for &d in &red {
+                    kept[d] = 1;
+                }
+                move |g: &Tensor| {
+                    grads([Some(g.reshape_to(kept.clone()).broadcast_to(from.clone()))])
+                }
+            },
+        )
+    }
+
+    /// Sums this tensor down to `shape`, which must broadcast to this tensor's shape (PyTorch's
+    /// `sum_to_size`): the reverse of broadcasting, as backward rules need it.
+    pub fn sum_to_size(&self, shape: impl Into<Shape>) -> Tensor {
+        let shape = shape.into();
+        if self.shape() == &shape {
+            return self.clone();
+        }
+        let lead = self.rank().checked_sub(shape.len());
+        let ok = lead.is_some_and(|lead| {
+            shape
+                .iter()
+                .zip(&self.dims()[lead..])
+                .all(|(&s, &d)| s == d || s == 1)
+        });
+        assert!(
+            ok,
+            "sum_to_size: shape {} cannot be summed to {shape}",
+            self.shape()
+        );
+        let lead = lead.unwrap_or(0);
+        let mut dims: Vec<isize> = (0..lead as isize).collect();
+        for (i, &s) in shape.iter().enumerate() {
+            if s == 1 && self.dims()[lead + i] != 1 {
+                dims.push((lead + i) as isize);
+            }
+        }
+        if dims.is_empty() {
+            return self.reshape_to(shape);
+        }
+        self.sum_dims(&dims, true).reshape_to(shape)
+    }
+
+    fn sum_dims_forward(&self, dims: &[isize], keepdim: bool) -> Tensor {
         let (red, shape) = reduce_plan("sum", self, dims, keepdim);
         with_float_dtype!(self.dtype(), T => {
             // A contiguous tensor summed over leading dims: accumulate rows in memory order.

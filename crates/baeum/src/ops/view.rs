@@ -2,6 +2,7 @@
 //! (reshape of contiguous data, permute, transpose, squeeze, expand, narrow, slice, select).
 
 use super::or_panic;
+use crate::autograd::{grads, record_op};
 use crate::error::{Result, bail};
 use crate::tensor::{Dim, Dims, Layout, Shape, Tensor, resolve_dim};
 
@@ -16,15 +17,25 @@ impl Tensor {
     /// [`Tensor::reshape`] returning an error for a shape that does not fit.
     pub fn try_reshape(&self, shape: &[isize]) -> Result<Tensor> {
         let target = infer_shape("reshape", self.shape(), shape)?;
-        if self.is_contiguous() {
-            return Ok(self.view_with(Layout {
-                strides: target.contiguous_strides(),
-                shape: target,
-                offset: self.layout().offset,
-            }));
-        }
-        let c = self.contiguous();
-        Ok(c.view_with(Layout::contiguous(target)))
+        Ok(record_op(
+            "reshape",
+            &[self],
+            || {
+                if self.is_contiguous() {
+                    return self.view_with(Layout {
+                        strides: target.contiguous_strides(),
+                        shape: target,
+                        offset: self.layout().offset,
+                    });
+                }
+                let c = self.contiguous();
+                c.view_with(Layout::contiguous(target))
+            },
+            |_, _| {
+                let from = self.shape().clone();
+                move |g| grads([Some(g.reshape_to(from.clone()))])
+            },
+        ))
     }
 
     /// [`Tensor::reshape`] with a shape of sizes.
@@ -188,7 +199,15 @@ impl Tensor {
     pub fn broadcast_to(&self, shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
         match crate::tensor::broadcast_shapes(self.dims(), &shape) {
-            Some(s) if s == shape => self.view_with(self.layout().broadcast_to(&shape)),
+            Some(s) if s == shape => record_op(
+                "expand",
+                &[self],
+                || self.view_with(self.layout().broadcast_to(&shape)),
+                |_, _| {
+                    let from = self.shape().clone();
+                    move |g| grads([Some(g.sum_to_size(from.clone()))])
+                },
+            ),
             _ => panic!(
                 "expand: shape {} cannot be broadcast to {}",
                 self.shape(),

@@ -8,12 +8,14 @@ pub mod layout;
 pub mod random;
 pub mod storage;
 
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 pub use dtype::{DType, Element, Float, Numeric};
 pub use layout::{Dims, Layout, Shape, broadcast_shapes};
 pub use storage::{Storage, StorageData};
 
+use crate::autograd::Node;
 use crate::error::{Result, bail};
 
 /// An n-dimensional array of one dtype: the value every operation takes and returns.
@@ -30,6 +32,13 @@ pub struct Tensor(pub(crate) Arc<TensorImpl>);
 pub(crate) struct TensorImpl {
     pub(crate) storage: Arc<Storage>,
     pub(crate) layout: Layout,
+    /// The operation that produced this tensor, when it was recorded for autograd (`None` for
+    /// leaves and for tensors made with gradients off).
+    pub(crate) grad_fn: Option<Arc<Node>>,
+    /// A leaf's flag: gradients flow to this tensor and collect in `grad`.
+    pub(crate) requires_grad: AtomicBool,
+    /// The gradient accumulated by `backward` (leaves only).
+    pub(crate) grad: Mutex<Option<Tensor>>,
 }
 
 /// A dimension argument: non-negative counts from the front, negative from the back, as in
@@ -70,7 +79,22 @@ pub fn resolve_dim(d: isize, rank: usize) -> Result<usize> {
 impl Tensor {
     /// A tensor over `storage` with `layout`; the one place tensors are assembled.
     pub(crate) fn from_parts(storage: Arc<Storage>, layout: Layout) -> Tensor {
-        Tensor(Arc::new(TensorImpl { storage, layout }))
+        Tensor::from_parts_with(storage, layout, None)
+    }
+
+    /// [`Tensor::from_parts`] with the node that produced it.
+    pub(crate) fn from_parts_with(
+        storage: Arc<Storage>,
+        layout: Layout,
+        grad_fn: Option<Arc<Node>>,
+    ) -> Tensor {
+        Tensor(Arc::new(TensorImpl {
+            storage,
+            layout,
+            grad_fn,
+            requires_grad: AtomicBool::new(false),
+            grad: Mutex::new(None),
+        }))
     }
 
     /// A view of this tensor's storage with another layout.

@@ -1,5 +1,6 @@
 //! Storage: the flat buffer of elements that one or more tensors (views) share.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::dtype::{DType, Element};
@@ -49,6 +50,9 @@ impl StorageData {
 pub struct Storage {
     data: RwLock<StorageData>,
     dtype: DType,
+    /// Counts writes, so autograd can tell that a tensor saved for backward was changed in
+    /// place after it was saved.
+    version: AtomicU64,
 }
 
 impl Storage {
@@ -57,6 +61,7 @@ impl Storage {
         Storage {
             data: RwLock::new(data),
             dtype,
+            version: AtomicU64::new(0),
         }
     }
 
@@ -73,7 +78,13 @@ impl Storage {
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many times the data was written in place since it was created.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
     pub fn write(&self) -> RwLockWriteGuard<'_, StorageData> {
+        self.version.fetch_add(1, Ordering::Relaxed);
         self.data.write().unwrap_or_else(|e| e.into_inner())
     }
 }

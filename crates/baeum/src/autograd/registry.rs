@@ -1,0 +1,34 @@
+//! The list of operations that record a node. An operation that records a node must be listed
+//! here (a debug assertion in `record_op` enforces it), and the gradcheck suite
+//! (`tests/gradcheck/main.rs`) fails unless every listed operation was gradchecked: so a new
+//! differentiable operation cannot land without a gradient check.
+//!
+//! One list per file of `ops`, so the list reads like the operation families.
+
+/// `ops/binary.rs`.
+pub const BINARY_OPS: &[&str] = &["add", "sub", "mul", "div", "pow", "maximum", "minimum"];
+
+/// `ops/unary.rs` and `ops/compare.rs`.
+pub const UNARY_OPS: &[&str] = &[];
+
+/// `ops/reduce.rs`.
+pub const REDUCE_OPS: &[&str] = &["sum_dims"];
+
+/// `ops/linalg.rs`.
+pub const LINALG_OPS: &[&str] = &[];
+
+/// `ops/view.rs`, `ops/index.rs`, `ops/transform.rs`, `ops/cast.rs`, `tensor/mod.rs`.
+pub const SHAPE_OPS: &[&str] = &["reshape", "expand", "to_dtype"];
+
+/// Every family's list.
+pub const ALL: &[&[&str]] = &[BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS];
+
+/// Every operation that records a node.
+pub fn differentiable_ops() -> impl Iterator<Item = &'static str> {
+    ALL.iter().flat_map(|l| l.iter().copied())
+}
+
+/// Whether `op` is listed.
+pub fn is_registered(op: &str) -> bool {
+    differentiable_ops().any(|o| o == op)
+}
