@@ -4,6 +4,10 @@
 //! Each family's cases live in their own module as `pub fn cases() -> Vec<Case>`.
 
 mod binary;
+mod elementwise;
+mod linalg;
+mod reduce;
+mod shape;
 
 use std::collections::BTreeSet;
 
@@ -61,6 +65,10 @@ pub fn uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor {
 fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(binary::cases());
+    cases.extend(elementwise::cases());
+    cases.extend(reduce::cases());
+    cases.extend(shape::cases());
+    cases.extend(linalg::cases());
     cases
 }
 
