@@ -74,10 +74,41 @@ pub const REDUCE_OPS: &[&str] = &[
 ];
 
 /// `ops/linalg.rs`.
-pub const LINALG_OPS: &[&str] = &[];
+pub const LINALG_OPS: &[&str] = &["matmul", "einsum", "inverse", "det"];
 
 /// `ops/view.rs`, `ops/index.rs`, `ops/transform.rs`, `ops/cast.rs`, `tensor/mod.rs`.
-pub const SHAPE_OPS: &[&str] = &["reshape", "expand", "to_dtype"];
+pub const SHAPE_OPS: &[&str] = &[
+    // view.rs, cast.rs, tensor/mod.rs
+    "reshape",
+    "expand",
+    "to_dtype",
+    "contiguous",
+    "permute",
+    "transpose",
+    "squeeze",
+    "unsqueeze",
+    "narrow",
+    "slice",
+    "select",
+    // index.rs
+    "cat",
+    "index_select",
+    "gather",
+    "scatter",
+    "scatter_add",
+    "scatter_value",
+    "masked_select",
+    "take",
+    // transform.rs
+    "pad",
+    "repeat",
+    "flip",
+    "roll",
+    "tril",
+    "triu",
+    "cumsum",
+    "cumprod",
+];
 
 /// Every family's list.
 pub const ALL: &[&[&str]] = &[BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS];
