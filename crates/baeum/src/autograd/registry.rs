@@ -6,13 +6,72 @@
 //! One list per file of `ops`, so the list reads like the operation families.
 
 /// `ops/binary.rs`.
-pub const BINARY_OPS: &[&str] = &["add", "sub", "mul", "div", "pow", "maximum", "minimum"];
+pub const BINARY_OPS: &[&str] = &[
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "remainder",
+];
 
 /// `ops/unary.rs` and `ops/compare.rs`.
-pub const UNARY_OPS: &[&str] = &[];
+pub const UNARY_OPS: &[&str] = &[
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "selu",
+    "silu",
+    "gelu",
+    "gelu_tanh",
+    "softsign",
+    "mish",
+    "hardsigmoid",
+    "hardswish",
+    "erf",
+    "neg",
+    "abs",
+    "square",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "powf",
+    "clamp",
+    "where",
+];
 
 /// `ops/reduce.rs`.
-pub const REDUCE_OPS: &[&str] = &["sum_dims"];
+pub const REDUCE_OPS: &[&str] = &[
+    "sum_dims",
+    "prod_dims",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "max_dim",
+    "min_dim",
+    "var_dims",
+    "std_dims",
+    "logsumexp",
+    "norm",
+    "softmax",
+    "log_softmax",
+];
 
 /// `ops/linalg.rs`.
 pub const LINALG_OPS: &[&str] = &[];
