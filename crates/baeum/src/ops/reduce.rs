@@ -142,7 +142,7 @@ fn var_backward(g: &Tensor, x: &Tensor, u: &Unreduce, div: f64) -> Tensor {
 fn norm_backward(g: &Tensor, x: &Tensor, n: &Tensor, p: f64, u: &Unreduce) -> Tensor {
     let (one, nil) = (x.scalar_operand(1.0), x.scalar_operand(0.0));
     if p == 0.0 {
-        return (g * x).zeros_like();
+        return x.zeros_like();
     }
     if p == 1.0 {
         return g * x.sign();
