@@ -451,7 +451,9 @@ impl Tensor {
     /// A copy of `self` with the values of `src` written at the positions `index` selects
     /// along `dim` (`torch.Tensor.scatter`): for `dim == 0`, `out[index[i][j]][j] = src[i][j]`.
     /// `index` has the rank of `self`, is no larger than `src` in any dimension and no larger
-    /// than `self` outside `dim`. Where indices repeat, the last write in row-major order wins.
+    /// than `self` outside `dim`. Where indices repeat, the last write in row-major order wins,
+    /// and only the `src` entries whose write landed get a gradient (exact, where PyTorch
+    /// leaves the case undefined).
     /// `src` is converted to `self`'s dtype.
     pub fn scatter(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Tensor {
         or_panic(self.try_scatter(dim.to_isize(), index, src))

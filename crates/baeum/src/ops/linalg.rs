@@ -419,6 +419,10 @@ impl Tensor {
     /// holds the ellipsis dimensions and then the labels that appear once, in alphabetical
     /// order (upper case first). Size-1 dimensions broadcast. Panics on a malformed equation
     /// or mismatched shapes; see [`Tensor::try_einsum`].
+    ///
+    /// Differentiable in every operand, to any order: each operand's gradient is another
+    /// einsum of the upstream gradient with the other operands, spread over the diagonal for
+    /// repeated subscripts and repeated along subscripts only that operand has.
     pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
         or_panic(Tensor::try_einsum(equation, operands))
     }
@@ -605,9 +609,10 @@ impl Tensor {
     /// The determinant of a square matrix, or of each matrix in a batch `[..., n, n]` (LU with
     /// partial pivoting in f64; exactly singular matrices give 0).
     ///
-    /// The gradient is ∂C·det(A)·A⁻ᵀ; for a matrix the LU factorisation finds singular, the
-    /// same quantity is computed without the inverse, as the matrix of cofactors (determinants
-    /// of the (n−1)×(n−1) minors), so singular matrices get their true gradient too.
+    /// The gradient is ∂C·det(A)·A⁻ᵀ. When the LU factorisation finds a matrix of the batch
+    /// singular, the batch's gradient is computed without the inverse, as the matrix of
+    /// cofactors (signed determinants of the (n−1)×(n−1) minors, O(n⁵) per matrix), so
+    /// singular matrices get their true gradient too.
     pub fn det(&self) -> Tensor {
         let n = or_panic(square_size("det", self));
         let batch_shape = Shape::from(&self.dims()[..self.rank() - 2]);
@@ -696,12 +701,21 @@ fn einsum_labelled(
         operands,
         || einsum_forward(operands, labels, out, sizes),
         |_, needs| {
-            let saved: Vec<Saved> = operands.iter().map(|t| Saved::new("einsum", t)).collect();
+            // Operand j's gradient needs every other operand: keep those some gradient needs.
+            let saved: Vec<Option<Saved>> = operands
+                .iter()
+                .enumerate()
+                .map(|(j, t)| {
+                    let used = (0..needs.len()).any(|i| i != j && needs[i]);
+                    used.then(|| Saved::new("einsum", t))
+                })
+                .collect();
             let shapes: Vec<Shape> = operands.iter().map(|t| t.shape().clone()).collect();
             let (labels, out, sizes, needs) =
                 (labels.to_vec(), out.to_vec(), *sizes, needs.to_vec());
             move |g: &Tensor| {
-                let ops: Vec<&Tensor> = saved.iter().map(Saved::get).collect();
+                let ops: Vec<Option<&Tensor>> =
+                    saved.iter().map(|s| s.as_ref().map(Saved::get)).collect();
                 (0..ops.len())
                     .map(|i| {
                         needs[i].then(|| {
@@ -722,7 +736,7 @@ fn einsum_labelled(
 /// the diagonal and zeros off it.
 fn einsum_operand_grad(
     g: &Tensor,
-    ops: &[&Tensor],
+    ops: &[Option<&Tensor>],
     i: usize,
     labels: &[Vec<usize>],
     out: &[usize],
@@ -739,7 +753,7 @@ fn einsum_operand_grad(
     let mut g_labels: Vec<Vec<usize>> = vec![out.to_vec()];
     for (j, (op, l)) in ops.iter().zip(labels).enumerate() {
         if j != i {
-            g_ops.push(op);
+            g_ops.push(op.expect("einsum: operands other than i are saved"));
             g_labels.push(l.clone());
         }
     }

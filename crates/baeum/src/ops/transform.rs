@@ -240,7 +240,10 @@ impl Tensor {
             "repeat",
             &[self],
             || {
-                let x = self.reshape_to(dims.clone());
+                let mut x = self.clone();
+                for _ in self.rank()..repeats.len() {
+                    x = x.unsqueeze(0);
+                }
                 let maps: Vec<Vec<usize>> = dims
                     .iter()
                     .zip(repeats)

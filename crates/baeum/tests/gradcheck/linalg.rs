@@ -238,3 +238,36 @@ pub fn cases() -> Vec<Case> {
     cases.extend(inverse_det_cases());
     cases
 }
+
+#[test]
+fn det_gradient_of_a_singular_matrix_is_the_cofactor_matrix() {
+    // d det(A)/dA = adj(A)ᵀ, defined also where det(A) = 0 (torch gives the same).
+    let a = Tensor::from_vec(vec![1.0f64, 2.0, 2.0, 4.0], [2, 2]).requires_grad_(true);
+    a.det().backward();
+    assert_eq!(
+        a.grad().unwrap().to_vec::<f64>(),
+        vec![4.0, -2.0, -2.0, 1.0]
+    );
+    // And on an invertible one it is det(A)·A⁻ᵀ.
+    let b = Tensor::from_vec(vec![2.0f64, 1.0, 1.0, 3.0], [2, 2]).requires_grad_(true);
+    b.det().backward();
+    let got = b.grad().unwrap().to_vec::<f64>();
+    for (g, w) in got.iter().zip([3.0, -1.0, -1.0, 2.0]) {
+        assert!((g - w).abs() < 1e-12, "{got:?}");
+    }
+}
+
+#[test]
+fn broadcast_batch_gradients_are_summed() {
+    // A [3, 4] against B [2, 4, 5]: A is used by both matrices of the batch.
+    let a = uniform(&[3, 4], -1.0, 1.0, 300).requires_grad_(true);
+    let b = uniform(&[2, 4, 5], -1.0, 1.0, 301);
+    a.matmul(&b).sum().backward();
+    let want = Tensor::ones_dtype([3, 5], DType::F64)
+        .matmul(&b.select(0, 0).t())
+        .add(&Tensor::ones_dtype([3, 5], DType::F64).matmul(&b.select(0, 1).t()));
+    let got = a.grad().unwrap().to_vec::<f64>();
+    for (g, w) in got.iter().zip(want.to_vec::<f64>()) {
+        assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+    }
+}

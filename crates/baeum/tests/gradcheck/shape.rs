@@ -298,3 +298,76 @@ pub fn cases() -> Vec<Case> {
     cases.extend(transforms());
     cases
 }
+
+/// The gradient of `f(x).sum()` at `x`, as f64 values.
+fn grad_of(x: &Tensor, f: impl Fn(&Tensor) -> Tensor) -> Vec<f64> {
+    let x = x.detach().requires_grad_(true);
+    f(&x).sum().backward();
+    x.grad().expect("a gradient").to_vec::<f64>()
+}
+
+#[test]
+fn repeated_indices_accumulate() {
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], [3]);
+    let i = ix(&[0, 0, 2, -3], &[4]);
+    assert_eq!(grad_of(&x, |x| x.index_select(0, &i)), vec![3.0, 0.0, 1.0]);
+    assert_eq!(grad_of(&x, |x| x.take(&i)), vec![3.0, 0.0, 1.0]);
+    let g = ix(&[2, 2, 1], &[3]);
+    assert_eq!(grad_of(&x, |x| x.gather(0, &g)), vec![0.0, 1.0, 2.0]);
+    // masked_select of a broadcast row sums over the rows it was repeated into.
+    let mask = Tensor::from_vec(vec![true, false, true, true, true, false], [2, 3]);
+    assert_eq!(grad_of(&x, |x| x.masked_select(&mask)), vec![2.0, 1.0, 1.0]);
+}
+
+#[test]
+fn scatter_gives_overwritten_entries_no_gradient() {
+    let src = Tensor::from_vec(vec![5.0f64, 7.0], [2]).requires_grad_(true);
+    let base = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], [3]).requires_grad_(true);
+    let i = ix(&[1, 1], &[2]);
+    let out = base.scatter(0, &i, &src);
+    assert_eq!(out.to_vec::<f64>(), vec![1.0, 7.0, 3.0]);
+    out.sum().backward();
+    assert_eq!(src.grad().unwrap().to_vec::<f64>(), vec![0.0, 1.0]);
+    assert_eq!(base.grad().unwrap().to_vec::<f64>(), vec![1.0, 0.0, 1.0]);
+    // scatter_add keeps both.
+    let src = src.detach().requires_grad_(true);
+    base.zero_grad();
+    base.scatter_add(0, &i, &src).sum().backward();
+    assert_eq!(src.grad().unwrap().to_vec::<f64>(), vec![1.0, 1.0]);
+    assert_eq!(base.grad().unwrap().to_vec::<f64>(), vec![1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn cumprod_gradient_through_zeros_matches_pytorch() {
+    // torch.tensor([2., 0., 3., 4.], requires_grad=True).cumprod(0).sum().backward()
+    // gives [1., 32., 0., 0.].
+    let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0, 4.0], [4]);
+    assert_eq!(grad_of(&x, |x| x.cumprod(0)), vec![1.0, 32.0, 0.0, 0.0]);
+    // Two zeros: nothing after the first reaches the output.
+    let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0, 0.0], [4]);
+    assert_eq!(grad_of(&x, |x| x.cumprod(0)), vec![1.0, 8.0, 0.0, 0.0]);
+}
+
+#[test]
+fn strided_slice_and_pad_send_gradients_where_they_came_from() {
+    let x = Tensor::from_vec((0..7).map(f64::from).collect::<Vec<_>>(), [7]);
+    assert_eq!(
+        grad_of(&x, |x| x.slice(0, 1, 7, 3) * 2.0),
+        vec![0.0, 2.0, 0.0, 0.0, 2.0, 0.0, 0.0]
+    );
+    // By (2, 1): reflect gives [2,1,0,1,2,3,2], circular [2,3,0,1,2,3,0], replicate
+    // [0,0,0,1,2,3,3]; each element's gradient counts its copies.
+    let x = Tensor::from_vec(vec![0.0f64, 1.0, 2.0, 3.0], [4]);
+    assert_eq!(
+        grad_of(&x, |x| x.pad(&[2, 1], PadMode::Reflect)),
+        vec![1.0, 2.0, 3.0, 1.0]
+    );
+    assert_eq!(
+        grad_of(&x, |x| x.pad(&[2, 1], PadMode::Circular)),
+        vec![2.0, 1.0, 2.0, 2.0]
+    );
+    assert_eq!(
+        grad_of(&x, |x| x.pad(&[2, 1], PadMode::Replicate)),
+        vec![3.0, 1.0, 1.0, 2.0]
+    );
+}
