@@ -1,0 +1,473 @@
+//! A small layered layout (in the manner of Sugiyama et al.) for drawing a graph left to right:
+//! ranks by longest path, a dummy point wherever an edge skips a rank, a barycenter ordering
+//! within ranks to reduce crossings, and vertical positions that keep order while pulling each
+//! box level with its neighbours.
+
+use std::collections::VecDeque;
+
+/// A box to place: its size in pixels.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Size {
+    pub w: f64,
+    pub h: f64,
+}
+
+/// An edge to route, from the right side of `src` to input port `port` (of `ports`) on the left
+/// side of `dst`, with room for a label of width `label_w` before `dst`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EdgeSpec {
+    pub src: usize,
+    pub dst: usize,
+    pub port: usize,
+    pub ports: usize,
+    pub label_w: f64,
+}
+
+/// The placed picture: box centres, and each edge as a polyline from source to target.
+pub(super) struct Placed {
+    pub centers: Vec<(f64, f64)>,
+    pub routes: Vec<Vec<(f64, f64)>>,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Space between boxes of one rank, and around a dummy point (a passing edge).
+const BOX_GAP: f64 = 18.0;
+const DUMMY_GAP: f64 = 8.0;
+/// The least horizontal gap between ranks.
+const RANK_GAP: f64 = 44.0;
+/// Vertical distance between input ports.
+const PORT_STEP: f64 = 14.0;
+/// Sweeps of the ordering and of the positioning.
+const ORDER_SWEEPS: usize = 24;
+const PLACE_SWEEPS: usize = 10;
+
+/// One element of a rank: a box, or a point where an edge passes through the rank.
+struct Item {
+    w: f64,
+    h: f64,
+    dummy: bool,
+    rank: usize,
+    /// Neighbours in the previous and the next rank, with the vertical offset of the port the
+    /// segment uses on this item (for `preds`) or on the neighbour (for `succs`).
+    preds: Vec<(usize, f64)>,
+    succs: Vec<(usize, f64)>,
+}
+
+/// Places `sizes` boxes, leaving `top` pixels free above and `margin` around.
+pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) -> Placed {
+    let ranks = assign_ranks(sizes.len(), edges);
+    let mut items: Vec<Item> = sizes
+        .iter()
+        .zip(&ranks)
+        .map(|(s, &rank)| Item {
+            w: s.w,
+            h: s.h,
+            dummy: false,
+            rank,
+            preds: Vec::new(),
+            succs: Vec::new(),
+        })
+        .collect();
+    // Each edge as a chain of items, with a dummy in every rank it passes.
+    let mut chains: Vec<Vec<usize>> = Vec::with_capacity(edges.len());
+    for e in edges {
+        let mut chain = vec![e.src];
+        for rank in ranks[e.src] + 1..ranks[e.dst] {
+            items.push(Item {
+                w: 0.0,
+                h: 0.0,
+                dummy: true,
+                rank,
+                preds: Vec::new(),
+                succs: Vec::new(),
+            });
+            chain.push(items.len() - 1);
+        }
+        chain.push(e.dst);
+        let port = port_offset(e.port, e.ports, sizes[e.dst].h);
+        for pair in chain.windows(2) {
+            let off = if pair[1] == e.dst { port } else { 0.0 };
+            items[pair[0]].succs.push((pair[1], off));
+            items[pair[1]].preds.push((pair[0], off));
+        }
+        chains.push(chain);
+    }
+    let n_ranks = ranks.iter().map(|r| r + 1).max().unwrap_or(0);
+    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_ranks];
+    // Start in creation order: the caller lists inputs before their consumers, a fair start.
+    for (i, item) in items.iter().enumerate() {
+        layers[item.rank].push(i);
+    }
+    order_layers(&items, &mut layers);
+    let ys = place_vertically(&items, &layers);
+
+    // Ranks become columns as wide as their widest box, with room for edge labels between.
+    let mut col_w = vec![0.0f64; n_ranks];
+    for item in &items {
+        col_w[item.rank] = col_w[item.rank].max(item.w);
+    }
+    let mut gap_before = vec![RANK_GAP; n_ranks];
+    for e in edges {
+        let r = ranks[e.dst];
+        gap_before[r] = gap_before[r].max(e.label_w + 28.0);
+    }
+    let mut col_x = vec![0.0f64; n_ranks];
+    let mut x = margin;
+    for r in 0..n_ranks {
+        if r > 0 {
+            x += gap_before[r];
+        }
+        col_x[r] = x + col_w[r] / 2.0;
+        x += col_w[r];
+    }
+    let width = x + margin;
+    let (y_min, y_max) = items
+        .iter()
+        .zip(&ys)
+        .fold((0.0f64, 0.0f64), |(lo, hi), (it, &y)| {
+            (lo.min(y - it.h / 2.0), hi.max(y + it.h / 2.0))
+        });
+    let shift = top + margin - y_min;
+    let height = y_max - y_min + top + 2.0 * margin;
+    let center = |i: usize| (col_x[items[i].rank], ys[i] + shift);
+
+    let centers = (0..sizes.len()).map(center).collect();
+    let routes = chains
+        .iter()
+        .zip(edges)
+        .map(|(chain, e)| {
+            let (sx, sy) = center(e.src);
+            let (tx, ty) = center(e.dst);
+            let mut pts = vec![(sx + sizes[e.src].w / 2.0, sy)];
+            for &d in &chain[1..chain.len() - 1] {
+                // A passing edge runs level through the column, clear of its boxes.
+                let (dx, dy) = center(d);
+                let half = col_w[items[d].rank] / 2.0;
+                pts.push((dx - half, dy));
+                pts.push((dx + half, dy));
+            }
+            pts.push((
+                tx - sizes[e.dst].w / 2.0,
+                ty + port_offset(e.port, e.ports, sizes[e.dst].h),
+            ));
+            pts
+        })
+        .collect();
+    Placed {
+        centers,
+        routes,
+        width,
+        height,
+    }
+}
+
+/// Vertical offset from a box's centre of input port `port` of `ports`.
+fn port_offset(port: usize, ports: usize, h: f64) -> f64 {
+    if ports <= 1 {
+        return 0.0;
+    }
+    let step = PORT_STEP.min((h - 6.0).max(0.0) / (ports - 1) as f64);
+    (port as f64 - (ports - 1) as f64 / 2.0) * step
+}
+
+/// Rank of each box: operations one past their furthest input (longest path from the
+/// leaves); a box with no inputs sits just before its earliest consumer, so a bias added at
+/// the end of a chain is drawn beside that step and not at the far left.
+fn assign_ranks(n: usize, edges: &[EdgeSpec]) -> Vec<usize> {
+    let mut indeg = vec![0usize; n];
+    let mut outs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in edges {
+        indeg[e.dst] += 1;
+        outs[e.src].push(e.dst);
+    }
+    let sources: Vec<bool> = indeg.iter().map(|&d| d == 0).collect();
+    let mut rank = vec![0usize; n];
+    let mut queue: VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut topo = Vec::with_capacity(n);
+    while let Some(v) = queue.pop_front() {
+        topo.push(v);
+        for &w in &outs[v] {
+            rank[w] = rank[w].max(rank[v] + 1);
+            indeg[w] -= 1;
+            if indeg[w] == 0 {
+                queue.push_back(w);
+            }
+        }
+    }
+    debug_assert_eq!(topo.len(), n, "a recorded graph has no cycles");
+    for v in 0..n {
+        if sources[v]
+            && let Some(first) = outs[v].iter().map(|&w| rank[w]).min()
+        {
+            rank[v] = first - 1;
+        }
+    }
+    rank
+}
+
+/// Reorders each rank to reduce edge crossings: alternate sweeps sort a rank by the mean
+/// position of its neighbours in the rank before (downward) or after (upward); the order with
+/// the fewest crossings seen is kept.
+fn order_layers(items: &[Item], layers: &mut [Vec<usize>]) {
+    let mut pos = vec![0.0f64; items.len()];
+    let index = |layers: &[Vec<usize>], pos: &mut [f64]| {
+        for layer in layers {
+            for (k, &i) in layer.iter().enumerate() {
+                pos[i] = k as f64;
+            }
+        }
+    };
+    index(layers, &mut pos);
+    let mut best = layers.to_vec();
+    let mut best_crossings = crossings(items, layers, &pos);
+    for sweep in 0..ORDER_SWEEPS {
+        if best_crossings == 0 {
+            break;
+        }
+        let down = sweep % 2 == 0;
+        let rank_order: Vec<usize> = if down {
+            (1..layers.len()).collect()
+        } else {
+            (0..layers.len().saturating_sub(1)).rev().collect()
+        };
+        for r in rank_order {
+            let mut keyed: Vec<(f64, usize)> = layers[r]
+                .iter()
+                .map(|&i| {
+                    // A port offset nudges a box's inputs into argument order.
+                    let neighbours: Vec<f64> = if down {
+                        items[i].preds.iter().map(|&(p, _)| pos[p]).collect()
+                    } else {
+                        let scale = |off: f64| off / (PORT_STEP * 4.0);
+                        items[i]
+                            .succs
+                            .iter()
+                            .map(|&(s, off)| pos[s] + scale(off))
+                            .collect()
+                    };
+                    let key = if neighbours.is_empty() {
+                        pos[i]
+                    } else {
+                        neighbours.iter().sum::<f64>() / neighbours.len() as f64
+                    };
+                    (key, i)
+                })
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+            layers[r] = keyed.into_iter().map(|(_, i)| i).collect();
+            for (k, &i) in layers[r].iter().enumerate() {
+                pos[i] = k as f64;
+            }
+        }
+        let c = crossings(items, layers, &pos);
+        if c < best_crossings {
+            best_crossings = c;
+            best = layers.to_vec();
+        }
+    }
+    layers.clone_from_slice(&best);
+}
+
+/// The number of pairs of segments between adjacent ranks that cross.
+fn crossings(items: &[Item], layers: &[Vec<usize>], pos: &[f64]) -> usize {
+    let mut total = 0;
+    for layer in layers {
+        let mut segs: Vec<(f64, f64)> = Vec::new();
+        for &i in layer {
+            for &(s, off) in &items[i].succs {
+                segs.push((pos[i], pos[s] + off / (PORT_STEP * 4.0)));
+            }
+        }
+        segs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // After sorting by source, a crossing is a pair whose targets are in reverse order.
+        for (k, a) in segs.iter().enumerate() {
+            total += segs[k + 1..]
+                .iter()
+                .filter(|b| b.0 > a.0 && b.1 < a.1)
+                .count();
+        }
+    }
+    total
+}
+
+/// Vertical centres: within a rank the order is kept and boxes keep their distance; each sweep
+/// moves a rank's items as close as it can to the mean height of their neighbours (a
+/// least-squares fit under the order constraints, by pooling adjacent violators).
+fn place_vertically(items: &[Item], layers: &[Vec<usize>]) -> Vec<f64> {
+    let mut ys = vec![0.0f64; items.len()];
+    for layer in layers {
+        let offsets = stack_offsets(items, layer);
+        let mid = offsets.last().copied().unwrap_or(0.0) / 2.0;
+        for (k, &i) in layer.iter().enumerate() {
+            ys[i] = offsets[k] - mid;
+        }
+    }
+    let n = layers.len();
+    for sweep in 0..=2 * PLACE_SWEEPS {
+        // Down, up, ... and a last sweep that listens to both sides.
+        let (ranks, use_preds, use_succs): (Vec<usize>, bool, bool) = if sweep == 2 * PLACE_SWEEPS {
+            ((0..n).collect(), true, true)
+        } else if sweep % 2 == 0 {
+            ((1..n).collect(), true, false)
+        } else {
+            ((0..n.saturating_sub(1)).rev().collect(), false, true)
+        };
+        for r in ranks {
+            let layer = &layers[r];
+            let desired: Vec<f64> = layer
+                .iter()
+                .map(|&i| {
+                    let mut sum = 0.0;
+                    let mut count = 0usize;
+                    if use_preds {
+                        // Level the port with the input's centre.
+                        for &(p, off) in &items[i].preds {
+                            sum += ys[p] - off;
+                            count += 1;
+                        }
+                    }
+                    if use_succs {
+                        for &(s, off) in &items[i].succs {
+                            sum += ys[s] + off;
+                            count += 1;
+                        }
+                    }
+                    if count == 0 {
+                        ys[i]
+                    } else {
+                        sum / count as f64
+                    }
+                })
+                .collect();
+            let placed = fit_in_order(&desired, &stack_offsets(items, layer));
+            for (k, &i) in layer.iter().enumerate() {
+                ys[i] = placed[k];
+            }
+        }
+    }
+    ys
+}
+
+/// The least distance of each item's centre from the first's, with the items packed tight.
+fn stack_offsets(items: &[Item], layer: &[usize]) -> Vec<f64> {
+    let mut offsets = Vec::with_capacity(layer.len());
+    let mut at = 0.0;
+    for (k, &i) in layer.iter().enumerate() {
+        if k > 0 {
+            let prev = &items[layer[k - 1]];
+            let gap = if prev.dummy || items[i].dummy {
+                DUMMY_GAP
+            } else {
+                BOX_GAP
+            };
+            at += prev.h / 2.0 + gap + items[i].h / 2.0;
+        }
+        offsets.push(at);
+    }
+    offsets
+}
+
+/// Positions `y` closest (least squares) to `desired` with `y[k+1] − y[k] ≥ offsets[k+1] −
+/// offsets[k]`: with `z = y − offsets` the constraint is `z` non-decreasing, an isotonic
+/// regression solved by pooling adjacent violators.
+fn fit_in_order(desired: &[f64], offsets: &[f64]) -> Vec<f64> {
+    // Blocks of (sum, count), each block's z being its mean.
+    let mut blocks: Vec<(f64, usize)> = Vec::new();
+    for (d, o) in desired.iter().zip(offsets) {
+        blocks.push((d - o, 1));
+        while blocks.len() >= 2 {
+            let (s2, c2) = blocks[blocks.len() - 1];
+            let (s1, c1) = blocks[blocks.len() - 2];
+            if s1 / c1 as f64 <= s2 / c2 as f64 {
+                break;
+            }
+            blocks.pop();
+            *blocks.last_mut().expect("two blocks") = (s1 + s2, c1 + c2);
+        }
+    }
+    let mut out = Vec::with_capacity(desired.len());
+    for (sum, count) in blocks {
+        let z = sum / count as f64;
+        for _ in 0..count {
+            out.push(z + offsets[out.len()]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_order_and_distance() {
+        // Both want 0, at least 10 apart: they split the difference.
+        let y = fit_in_order(&[0.0, 0.0], &[0.0, 10.0]);
+        assert_eq!(y, vec![-5.0, 5.0]);
+        // Far apart already: each gets what it wants.
+        let y = fit_in_order(&[-50.0, 50.0], &[0.0, 10.0]);
+        assert_eq!(y, vec![-50.0, 50.0]);
+    }
+
+    fn edge(src: usize, dst: usize, port: usize, ports: usize) -> EdgeSpec {
+        EdgeSpec {
+            src,
+            dst,
+            port,
+            ports,
+            label_w: 0.0,
+        }
+    }
+
+    #[test]
+    fn ranks_follow_longest_paths_and_sources_sit_before_use() {
+        // w, x → mul(2) ; mul, b → add(4)
+        let edges = [
+            edge(0, 2, 0, 2),
+            edge(1, 2, 1, 2),
+            edge(2, 4, 0, 2),
+            edge(3, 4, 1, 2),
+        ];
+        assert_eq!(assign_ranks(5, &edges), vec![0, 0, 1, 0, 2]);
+        // b moves next to the add.
+        assert_eq!(assign_ranks(5, &edges)[3] + 1, 2);
+    }
+
+    #[test]
+    fn boxes_do_not_overlap_and_edges_join_them() {
+        let sizes = vec![Size { w: 40.0, h: 30.0 }; 6];
+        // A crossing-prone graph: 0,1 → 2,3 crosswise, then 2,3 → 4 → 5 (and 0 → 5, a long edge).
+        let edges = [
+            edge(0, 3, 0, 2),
+            edge(1, 2, 0, 1),
+            edge(1, 3, 1, 2),
+            edge(2, 4, 0, 2),
+            edge(3, 4, 1, 2),
+            edge(4, 5, 0, 2),
+            edge(0, 5, 1, 2),
+        ];
+        let p = layout(&sizes, &edges, 10.0, 0.0);
+        for a in 0..6 {
+            for b in a + 1..6 {
+                let (ax, ay) = p.centers[a];
+                let (bx, by) = p.centers[b];
+                let apart = (ax - bx).abs() >= 40.0 || (ay - by).abs() >= 30.0;
+                assert!(apart, "boxes {a} and {b} overlap: {:?}", p.centers);
+            }
+            let (x, y) = p.centers[a];
+            assert!(
+                x - 20.0 >= 0.0 && x + 20.0 <= p.width && y - 15.0 >= 0.0 && y + 15.0 <= p.height
+            );
+        }
+        for (e, route) in edges.iter().zip(&p.routes) {
+            let start = route[0];
+            let end = *route.last().unwrap();
+            assert_eq!(start.0, p.centers[e.src].0 + 20.0);
+            assert_eq!(end.0, p.centers[e.dst].0 - 20.0);
+            assert!(start.0 < end.0, "edges point forward");
+        }
+        // The long edge passes rank 1 to 3 through two dummy columns (two points each).
+        assert_eq!(p.routes[6].len(), 2 + 2 * 2);
+    }
+}
