@@ -110,11 +110,14 @@ mod tests {
         let g = Tensor::from_vec(vec![1.0f32, f32::NAN, f32::NEG_INFINITY, 0.0], [4]);
         assert!(compare(&e, &g, t).is_err());
         // The report names the worst element, not the first.
-        let e = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
-        let g = Tensor::from_vec(vec![1.001f64, 2.0, 3.0, 4.0, 5.5, 6.0], [2, 3]);
-        let msg = compare(&e, &g, t).unwrap_err();
+        let e6 = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+        let g6 = Tensor::from_vec(vec![1.001f64, 2.0, 3.0, 4.0, 5.5, 6.0], [2, 3]);
+        let msg = compare(&e6, &g6, t).unwrap_err();
         assert!(msg.starts_with("2/6 elements"), "{msg}");
-        assert!(msg.contains("worst at [1, 1] (flat 4): expected 5.0 got 5.5"), "{msg}");
+        assert!(
+            msg.contains("worst at [1, 1] (flat 4): expected 5.0 got 5.5"),
+            "{msg}"
+        );
         assert!(compare(&e, &e.to_f64(), t).unwrap_err().contains("dtype"));
         assert!(
             compare(&e, &e.reshape(&[2, 2]), t)

@@ -171,7 +171,11 @@ impl GradSpec {
                             .to_string(),
                     },
                 },
-                k => return Err(format!("case.json: output \"{name}\" has unknown kind {k:?}")),
+                k => {
+                    return Err(format!(
+                        "case.json: output \"{name}\" has unknown kind {k:?}"
+                    ));
+                }
             };
             let shape = v.get("shape").and_then(Value::as_array).and_then(|a| {
                 a.iter()
@@ -256,7 +260,9 @@ fn conform(t: Tensor, want: Option<DType>, what: &str) -> Result<Tensor, String>
     } else if kind(have) == kind(want) {
         Ok(t.to_dtype(want))
     } else {
-        Err(format!("{what}: produced dtype {have}, the case expects {want}"))
+        Err(format!(
+            "{what}: produced dtype {have}, the case expects {want}"
+        ))
     }
 }
 
@@ -363,7 +369,9 @@ fn backward(
         .zip(got)
         .map(|(w, g)| {
             g.map(|g| (w.to_string(), g)).ok_or_else(|| {
-                format!("backward: no gradient reached '{w}' (a backward rule is missing on its path)")
+                format!(
+                    "backward: no gradient reached '{w}' (a backward rule is missing on its path)"
+                )
             })
         })
         .collect()
@@ -889,8 +897,7 @@ pub fn forward(
             let t = x()?;
             let d = a.dim_required("dim")?;
             let start = a.int_required("start")?;
-            let n = t.dims()
-                [baeum::tensor::resolve_dim(d, t.rank()).map_err(e2s)?] as i64;
+            let n = t.dims()[baeum::tensor::resolve_dim(d, t.rank()).map_err(e2s)?] as i64;
             let start = if start < 0 { start + n } else { start };
             let len = a.int_required("length")?;
             if start < 0 || len < 0 {
@@ -930,10 +937,7 @@ fn binary_operands(op: &str, a: &Args, inputs: &[Input]) -> Result<(Tensor, Tens
         [p] => match a.first_of(&["other", "scalar", "value"]) {
             Some(k) => {
                 let s = a.f64(k, 0.0)?;
-                Ok((
-                    p.tensor.clone(),
-                    Tensor::full([], s, p.tensor.dtype()),
-                ))
+                Ok((p.tensor.clone(), Tensor::full([], s, p.tensor.dtype())))
             }
             None => Err(format!("{op}: needs two inputs or an `other` attribute")),
         },
@@ -1139,7 +1143,8 @@ fn loss_inputs<'a>(
     inputs: &'a [Input],
 ) -> Result<(&'a Tensor, &'a Tensor, Option<&'a Tensor>), String> {
     let input = named(inputs, &["input", "logits", "x"]).map_or_else(|| at(inputs, 0, op), Ok)?;
-    let target = named(inputs, &["target", "targets", "y"]).map_or_else(|| at(inputs, 1, op), Ok)?;
+    let target =
+        named(inputs, &["target", "targets", "y"]).map_or_else(|| at(inputs, 1, op), Ok)?;
     let weight = named(inputs, &["weight"]).or_else(|| inputs.get(2).map(|i| &i.tensor));
     Ok((input, target, weight))
 }
@@ -1428,7 +1433,12 @@ fn split(op: &str, a: &Args, x: &Tensor) -> Result<Vec<Tensor>, String> {
         return Ok(x.chunk(k as usize, d));
     }
     let key = a
-        .first_of(&["split_size_or_sections", "split_sizes", "sections", "split_size"])
+        .first_of(&[
+            "split_size_or_sections",
+            "split_sizes",
+            "sections",
+            "split_size",
+        ])
         .ok_or_else(|| "split: attribute split_size_or_sections is required".to_string())?;
     let sizes = a.ints_opt(key)?.unwrap_or_default();
     if sizes.iter().any(|&s| s < 0) {
@@ -1475,8 +1485,14 @@ fn embedding(a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
     }
     let num = w.dims()[0] as i64;
     let flat = idx.to_i64().reshape(&[-1]);
-    if let Some(bad) = flat.to_vec::<i64>().into_iter().find(|&i| i < 0 || i >= num) {
-        return Err(format!("embedding: index {bad} out of range for {num} rows"));
+    if let Some(bad) = flat
+        .to_vec::<i64>()
+        .into_iter()
+        .find(|&i| i < 0 || i >= num)
+    {
+        return Err(format!(
+            "embedding: index {bad} out of range for {num} rows"
+        ));
     }
     let mut rows = w.index_select(0, &flat);
     if let Some(p) = a.int_opt("padding_idx")? {
@@ -1496,7 +1512,12 @@ fn normalize(x: &Tensor, dims: &[isize], eps: f64) -> Tensor {
     c.div(&var.add_scalar(eps).sqrt())
 }
 
-fn affine(y: Tensor, w: Option<&Tensor>, b: Option<&Tensor>, view: impl Fn(&Tensor) -> Tensor) -> Tensor {
+fn affine(
+    y: Tensor,
+    w: Option<&Tensor>,
+    b: Option<&Tensor>,
+    view: impl Fn(&Tensor) -> Tensor,
+) -> Tensor {
     let y = match w {
         Some(w) => y.mul(&view(w)),
         None => y,
@@ -1578,9 +1599,13 @@ fn batch_norm(a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
     let view = |t: &Tensor| class_view(t, rank);
     if !training {
         let (Some(rm), Some(rv)) = (rm, rv) else {
-            return Err(format!("{op}: evaluation needs running_mean and running_var"));
+            return Err(format!(
+                "{op}: evaluation needs running_mean and running_var"
+            ));
         };
-        let y = x.sub(&view(&rm.detach())).div(&view(&rv.detach()).add_scalar(eps).sqrt());
+        let y = x
+            .sub(&view(&rm.detach()))
+            .div(&view(&rv.detach()).add_scalar(eps).sqrt());
         return Ok(vec![affine(y, w, b, view)]);
     }
     let dims: Vec<isize> = (0..rank as isize).filter(|&d| d != 1).collect();
@@ -1590,9 +1615,8 @@ fn batch_norm(a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
     let y = affine(c.div(&var.add_scalar(eps).sqrt()), w, b, view);
     let mut outs = vec![y];
     if let (Some(rm), Some(rv)) = (rm, rv) {
-        let m = momentum.ok_or_else(|| {
-            format!("{op}: momentum=None (cumulative average) is not mapped")
-        })?;
+        let m = momentum
+            .ok_or_else(|| format!("{op}: momentum=None (cumulative average) is not mapped"))?;
         let n = (x.numel() / x.dims()[1].max(1)) as f64;
         let (mean, var) = (mean.detach().reshape(&[-1]), var.detach().reshape(&[-1]));
         outs.push(rm.mul_scalar(1.0 - m).add(&mean.mul_scalar(m)));
@@ -1617,7 +1641,10 @@ fn adaptive_avg_pool2d(a: &Args, x: &Tensor) -> Result<Tensor, String> {
     };
     let r = x.rank();
     if r < 3 {
-        return Err(format!("adaptive_avg_pool2d: input of shape {:?}", x.dims()));
+        return Err(format!(
+            "adaptive_avg_pool2d: input of shape {:?}",
+            x.dims()
+        ));
     }
     let (h, w) = (x.dims()[r - 2] as i64, x.dims()[r - 1] as i64);
     let (oh, ow) = (size[0], size[1]);
@@ -1824,7 +1851,10 @@ mod tests {
         let g = got.to_vec::<f64>();
         assert_eq!(g.len(), want.len(), "{g:?} vs {want:?}");
         for (x, y) in g.iter().zip(want) {
-            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{g:?} vs {want:?}");
+            assert!(
+                (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
+                "{g:?} vs {want:?}"
+            );
         }
     }
 
@@ -1849,10 +1879,18 @@ mod tests {
 
     #[test]
     fn parameters_come_from_the_semantics_when_not_attributes() {
-        let a = args("leaky_relu", json!({}), "y = x if x>0 else 0.1*x (negative_slope=0.1)");
+        let a = args(
+            "leaky_relu",
+            json!({}),
+            "y = x if x>0 else 0.1*x (negative_slope=0.1)",
+        );
         assert_eq!(a.param("negative_slope", 0.01).unwrap(), 0.1);
         assert_eq!(a.param("alpha", 1.0).unwrap(), 1.0);
-        let a = args("clamp", json!({}), "y = min(max(x, -0.5), 0.5); grad 1 inside");
+        let a = args(
+            "clamp",
+            json!({}),
+            "y = min(max(x, -0.5), 0.5); grad 1 inside",
+        );
         assert_eq!(clamp_bounds(&a).unwrap(), (Some(-0.5), Some(0.5)));
         let a = args("clamp", json!({"min": -1.0}), "");
         assert_eq!(clamp_bounds(&a).unwrap(), (Some(-1.0), None));
@@ -1898,7 +1936,12 @@ mod tests {
         assert!(apply_subscript(&x, &parse_subscript("x[0, 0, 0, 0]").unwrap()).is_err());
         assert!(parse_subscript("x[a:b]").is_err());
         // The dim/start/end/step form.
-        let y = run("slice", json!({"dim": 1, "start": -4, "step": 3}), &[("x", x)]).unwrap();
+        let y = run(
+            "slice",
+            json!({"dim": 1, "start": -4, "step": 3}),
+            &[("x", x)],
+        )
+        .unwrap();
         assert_eq!(y[0].dims(), &[3, 2, 5]);
     }
 
@@ -1910,9 +1953,15 @@ mod tests {
         let e = run("frobnicate", json!({}), &[("x", x.clone())]).unwrap_err();
         assert!(e.contains("not supported yet"), "{e}");
         let e = run("relu", json!({"inplace_weirdness": 1}), &[("x", x.clone())]).unwrap_err();
-        assert!(e.contains("unsupported attribute(s) inplace_weirdness"), "{e}");
+        assert!(
+            e.contains("unsupported attribute(s) inplace_weirdness"),
+            "{e}"
+        );
         assert!(run("add", json!({}), &[]).is_err());
-        assert!(run("softmax", json!({}), &[("x", x)]).is_err(), "dim required");
+        assert!(
+            run("softmax", json!({}), &[("x", x)]).is_err(),
+            "dim required"
+        );
     }
 
     #[test]
@@ -1928,43 +1977,95 @@ mod tests {
         let y = run("permute", json!({"dims": [1, 0]}), &[("x", x.clone())]).unwrap();
         close(&y[0], &[1.0, -4.0, -2.0, 5.0, 3.0, -6.0]);
         // max with a dim gives values and int64 indices.
-        let y = run("max", json!({"dim": 1, "keepdim": false}), &[("x", x.clone())]).unwrap();
+        let y = run(
+            "max",
+            json!({"dim": 1, "keepdim": false}),
+            &[("x", x.clone())],
+        )
+        .unwrap();
         close(&y[0], &[3.0, 5.0]);
         assert_eq!(y[1].to_vec::<i64>(), vec![2, 1]);
         // where finds the bool condition wherever it is.
         let c = Tensor::from_vec(vec![true, false, true], [3]);
         let p = t(&[1.0, 2.0, 3.0], &[3]);
         let q = t(&[-1.0, -2.0, -3.0], &[3]);
-        let y = run("where", json!({}), &[("condition", c), ("x", p.clone()), ("y", q)]).unwrap();
+        let y = run(
+            "where",
+            json!({}),
+            &[("condition", c), ("x", p.clone()), ("y", q)],
+        )
+        .unwrap();
         close(&y[0], &[1.0, -2.0, 3.0]);
         // linear = x Wᵀ + b
         let w = t(&[1.0, 0.0, 1.0, 0.0, 2.0, 0.0], &[2, 3]);
         let b = t(&[0.5, -0.5], &[2]);
-        let y = run("linear", json!({}), &[("input", x.clone()), ("weight", w), ("bias", b)])
-            .unwrap();
+        let y = run(
+            "linear",
+            json!({}),
+            &[("input", x.clone()), ("weight", w), ("bias", b)],
+        )
+        .unwrap();
         close(&y[0], &[4.5, -4.5, -9.5, 9.5]);
         // add with alpha, a scalar operand.
-        let y = run("add", json!({"alpha": 2.0}), &[("a", p.clone()), ("b", p.clone())]).unwrap();
+        let y = run(
+            "add",
+            json!({"alpha": 2.0}),
+            &[("a", p.clone()), ("b", p.clone())],
+        )
+        .unwrap();
         close(&y[0], &[3.0, 6.0, 9.0]);
         let y = run("mul", json!({"other": 2.5}), &[("a", p.clone())]).unwrap();
         close(&y[0], &[2.5, 5.0, 7.5]);
         // var with a correction other than 0 or 1.
-        let y = run("var", json!({"dim": 1, "correction": 2}), &[("x", x.clone())]).unwrap();
+        let y = run(
+            "var",
+            json!({"dim": 1, "correction": 2}),
+            &[("x", x.clone())],
+        )
+        .unwrap();
         // row 0: mean 2/3, Σ(x-m)² = (1/3)² + (8/3)² + (7/3)² = 114/9
         assert!((y[0].get(&[0]) - 114.0 / 9.0).abs() < 1e-12);
-        let y = run("split", json!({"split_sizes": [1, 2], "dim": 1}), &[("x", x.clone())]).unwrap();
-        assert_eq!((y[0].dims(), y[1].dims()), (&[2usize, 1][..], &[2usize, 2][..]));
-        let y = run("split", json!({"split_size_or_sections": 2, "dim": 1}), &[("x", x.clone())])
-            .unwrap();
+        let y = run(
+            "split",
+            json!({"split_sizes": [1, 2], "dim": 1}),
+            &[("x", x.clone())],
+        )
+        .unwrap();
+        assert_eq!(
+            (y[0].dims(), y[1].dims()),
+            (&[2usize, 1][..], &[2usize, 2][..])
+        );
+        let y = run(
+            "split",
+            json!({"split_size_or_sections": 2, "dim": 1}),
+            &[("x", x.clone())],
+        )
+        .unwrap();
         assert_eq!(y.len(), 2);
-        assert!(run("split", json!({"split_sizes": [1, 1], "dim": 1}), &[("x", x.clone())]).is_err());
-        let y = run("pad", json!({"pad": [1, 0], "mode": "constant", "value": 0.5}), &[("x", p)])
-            .unwrap();
+        assert!(
+            run(
+                "split",
+                json!({"split_sizes": [1, 1], "dim": 1}),
+                &[("x", x.clone())]
+            )
+            .is_err()
+        );
+        let y = run(
+            "pad",
+            json!({"pad": [1, 0], "mode": "constant", "value": 0.5}),
+            &[("x", p)],
+        )
+        .unwrap();
         close(&y[0], &[0.5, 1.0, 2.0, 3.0]);
         let y = run("transpose", json!({}), &[("x", x.clone())]).unwrap();
         assert_eq!(y[0].dims(), &[3, 2]);
         let i = Tensor::from_vec(vec![2i64, 0], [2, 1]);
-        let y = run("gather", json!({"dim": 1}), &[("x", x.clone()), ("index", i)]).unwrap();
+        let y = run(
+            "gather",
+            json!({"dim": 1}),
+            &[("x", x.clone()), ("index", i)],
+        )
+        .unwrap();
         close(&y[0], &[3.0, -4.0]);
         let y = run("stack", json!({"dim": 1}), &[("a", x.clone()), ("b", x)]).unwrap();
         assert_eq!(y[0].dims(), &[2, 2, 3]);
@@ -1979,7 +2080,12 @@ mod tests {
 
     #[test]
     fn cross_entropy_follows_pytorch() {
-        let rows = [[0.2, -1.0, 0.5], [1.5, 0.3, -0.7], [-0.4, 0.9, 0.1], [0.0, 0.6, -1.2]];
+        let rows = [
+            [0.2, -1.0, 0.5],
+            [1.5, 0.3, -0.7],
+            [-0.4, 0.9, 0.1],
+            [0.0, 0.6, -1.2],
+        ];
         let x = t(&rows.concat(), &[4, 3]);
         let target = Tensor::from_vec(vec![2i64, 0, 1, 1], [4]);
         let w = t(&[0.5, 2.0, 1.5], &[3]);
@@ -1994,7 +2100,11 @@ mod tests {
         let y = run(
             "cross_entropy",
             json!({"reduction": "mean", "ignore_index": 0}),
-            &[("logits", x.clone()), ("target", target.clone()), ("weight", w.clone())],
+            &[
+                ("logits", x.clone()),
+                ("target", target.clone()),
+                ("weight", w.clone()),
+            ],
         )
         .unwrap();
         close(&y[0], &[num / 5.5]);
@@ -2017,14 +2127,22 @@ mod tests {
         close(&y[0], &[want]);
         // nll_loss on log-probabilities, reduction none.
         let logp = x.log_softmax(1);
-        let y = run("nll_loss", json!({"reduction": "none"}), &[("input", logp), ("target", target)])
-            .unwrap();
+        let y = run(
+            "nll_loss",
+            json!({"reduction": "none"}),
+            &[("input", logp), ("target", target)],
+        )
+        .unwrap();
         close(&y[0], &nll);
         // Probability targets: mean over the batch of -Σ_c p_c·logp_c.
         let p = t(&[0.2, 0.3, 0.5].repeat(4), &[4, 3]);
         let want: f64 = rows
             .iter()
-            .map(|r| (0..3).map(|c| [0.2, 0.3, 0.5][c] * nll_row(r, c)).sum::<f64>())
+            .map(|r| {
+                (0..3)
+                    .map(|c| [0.2, 0.3, 0.5][c] * nll_row(r, c))
+                    .sum::<f64>()
+            })
             .sum::<f64>()
             / 4.0;
         let y = run("cross_entropy", json!({}), &[("logits", x), ("target", p)]).unwrap();
@@ -2043,7 +2161,11 @@ mod tests {
         let y = run(
             "binary_cross_entropy_with_logits",
             json!({"reduction": "none"}),
-            &[("input", x.clone()), ("target", tg.clone()), ("pos_weight", pw)],
+            &[
+                ("input", x.clone()),
+                ("target", tg.clone()),
+                ("pos_weight", pw),
+            ],
         )
         .unwrap();
         let want: Vec<f64> = [(-0.5, 1.0), (0.0, 0.3), (2.0, 1.0)]
@@ -2062,18 +2184,31 @@ mod tests {
         // embedding with padding_idx reads the padding row.
         let w = t(&[0.0, 0.1, 1.0, 1.1, 2.0, 2.1], &[3, 2]);
         let idx = Tensor::from_vec(vec![2i64, 0, 2], [3]);
-        let y = run("embedding", json!({"padding_idx": 0}), &[("indices", idx), ("weight", w)])
-            .unwrap();
+        let y = run(
+            "embedding",
+            json!({"padding_idx": 0}),
+            &[("indices", idx), ("weight", w)],
+        )
+        .unwrap();
         close(&y[0], &[2.0, 2.1, 0.0, 0.1, 2.0, 2.1]);
         // layer_norm of one row: (x - mean)/sqrt(var + eps).
         let x = t(&[1.0, 2.0, 3.0, 6.0], &[1, 4]);
-        let y = run("layer_norm", json!({"normalized_shape": [4], "eps": 0.0}), &[("input", x)])
-            .unwrap();
+        let y = run(
+            "layer_norm",
+            json!({"normalized_shape": [4], "eps": 0.0}),
+            &[("input", x)],
+        )
+        .unwrap();
         let sd = 3.5f64.sqrt();
         close(&y[0], &[-2.0 / sd, -1.0 / sd, 0.0, 3.0 / sd]);
         // global average pooling
         let x = Tensor::from_vec((0..8).map(f64::from).collect(), [1, 2, 2, 2]);
-        let y = run("adaptive_avg_pool2d", json!({"output_size": [1, 1]}), &[("x", x)]).unwrap();
+        let y = run(
+            "adaptive_avg_pool2d",
+            json!({"output_size": [1, 1]}),
+            &[("x", x)],
+        )
+        .unwrap();
         assert_eq!(y[0].dims(), &[1, 2, 1, 1]);
         close(&y[0], &[1.5, 5.5]);
     }
@@ -2111,7 +2246,8 @@ mod tests {
     /// gradient files, dtypes.
     #[test]
     fn run_case_back_propagates_the_upstream() {
-        let dir = std::env::temp_dir().join(format!("conformance-grad-unit-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("conformance-grad-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let a = t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
         let b = t(&[0.5, -1.0, 2.0], &[3]);
@@ -2145,7 +2281,8 @@ mod tests {
         assert!(!outs[1].1.requires_grad());
 
         // A gradient for an input that is a constant is a case error, not a panic.
-        let mut j: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+        let mut j: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
         j["inputs"][1]["requires_grad"] = json!(false);
         write_json(&dir, &j);
         let e = run_case(&Case::load(&dir).unwrap()).unwrap_err();
