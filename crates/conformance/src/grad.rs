@@ -456,9 +456,13 @@ impl Args {
             .unwrap_or(default))
     }
 
+    /// An integer; a one-element list (`"dim": [1]`) reads as its element.
     pub fn int_opt(&self, name: &str) -> Result<Option<i64>, String> {
         self.value(name)
-            .map(|v| as_int(v).ok_or_else(|| self.bad(name, "an integer", v)))
+            .map(|v| {
+                let one = v.as_array().filter(|a| a.len() == 1).map(|a| &a[0]);
+                as_int(one.unwrap_or(v)).ok_or_else(|| self.bad(name, "an integer", v))
+            })
             .transpose()
     }
 
@@ -980,13 +984,13 @@ fn clamp_bounds(a: &Args) -> Result<(Option<f64>, Option<f64>), String> {
 }
 
 /// A scalar exponent: the `exponent` attribute (or `exp`/`other`/`p`), else from the semantics
-/// line (`x ** 3`, `x^3`, `pow(x, 3)`, `exponent=3`).
+/// line (`x ** 3`, `x^3`, `pow(x, 3)`, `exponent=3`, `p=3`).
 fn pow_exponent(a: &Args) -> Result<f64, String> {
     if let Some(k) = a.first_of(&["exponent", "exp", "other", "p"]) {
         return a.f64(k, 1.0);
     }
     let s = a.semantics();
-    ["exponent=", "**", "^", "pow(x,"]
+    ["exponent=", "**", "^", "pow(x,", "p="]
         .iter()
         .find_map(|k| number_after(s, k))
         .ok_or_else(|| format!("pow: no exponent attribute and none found in the semantics {s:?}"))
@@ -1868,6 +1872,9 @@ mod tests {
         assert_eq!(a.dims_opt("dim").unwrap(), Some(vec![0, 2]));
         assert!(a.bool("keepdim", false).unwrap());
         assert_eq!(a.ints_opt("k").unwrap(), Some(vec![3]));
+        assert!(a.int_opt("dim").is_err(), "two dims are not one");
+        let b = args("softmax", json!({"dim": [-1]}), "");
+        assert_eq!(b.dim_required("dim").unwrap(), -1);
         assert_eq!(a.f64("f", 0.0).unwrap(), 0.5);
         assert!(a.int("f", 0).is_err());
         assert_eq!(a.int("n", 7).unwrap(), 7, "null reads as absent");
