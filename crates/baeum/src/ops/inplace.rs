@@ -43,6 +43,28 @@ impl Tensor {
         });
     }
 
+    /// `self += other` in place (broadcast into this tensor's shape). Like every in-place
+    /// operation it is refused on a tensor in the autograd graph unless gradients are off:
+    /// `no_grad(|| w.sub_(&(&w.grad().unwrap() * lr)))` is a gradient-descent step.
+    pub fn add_(&self, other: &Tensor) {
+        self.copy_(&self.add(other));
+    }
+
+    /// `self -= other` in place.
+    pub fn sub_(&self, other: &Tensor) {
+        self.copy_(&self.sub(other));
+    }
+
+    /// `self *= other` in place.
+    pub fn mul_(&self, other: &Tensor) {
+        self.copy_(&self.mul(other));
+    }
+
+    /// `self /= other` in place.
+    pub fn div_(&self, other: &Tensor) {
+        self.copy_(&self.div(other));
+    }
+
     /// Sets every element to `value`.
     pub fn fill_(&self, value: f64) {
         self.copy_(&Tensor::full([], value, self.dtype()));
@@ -67,5 +89,15 @@ mod tests {
         assert_eq!(a.to_vec::<f32>(), vec![1., 3., 2., 4.]);
         a.copy_(&a.t());
         assert_eq!(a.to_vec::<f32>(), vec![1., 2., 3., 4.]);
+    }
+
+    #[test]
+    fn arithmetic_in_place() {
+        let a = tensor!([[1., 2.], [3., 4.]]);
+        a.add_(&tensor!([1., 1.]));
+        a.mul_(&tensor!(2.));
+        a.sub_(&tensor!([[1., 1.], [1., 1.]]));
+        a.div_(&tensor!([1., 3.]));
+        assert_eq!(a.to_vec::<f32>(), vec![3., 5. / 3., 7., 3.]);
     }
 }
