@@ -72,7 +72,7 @@ pub struct Slot {
     pub file: Option<String>,
 }
 
-/// Per-case tolerance override.
+/// Comparison tolerance: `|got - expected| <= atol + rtol * |expected|`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tolerance {
     pub rtol: f64,
@@ -98,7 +98,11 @@ pub struct Case {
     pub attrs: Attrs,
     pub inputs: Vec<Slot>,
     pub outputs: Vec<Slot>,
-    pub tolerance: Tolerance,
+    /// The case's own tolerance (`"tolerance"` in case.json), overriding the suite's default.
+    pub tolerance: Option<Tolerance>,
+    /// The whole `case.json`, for suite-specific fields (`semantics`, `upstream`, untyped
+    /// `attributes`, ...).
+    pub json: Value,
 }
 
 fn slots(v: Option<&Value>, what: &str) -> Result<Vec<Slot>, String> {
@@ -186,26 +190,31 @@ impl Case {
             .unwrap_or("")
             .to_string();
         let opset = j.get("opset").and_then(Value::as_i64).unwrap_or(0);
+        // Typed attributes need `attribute_types` (the ONNX suite); a suite without it (the
+        // PyTorch suites) reads its plain JSON `attributes` from `json`.
         let mut attrs = Attrs::default();
-        if let Some(map) = j.get("attributes").and_then(Value::as_object) {
-            let types = j.get("attribute_types").and_then(Value::as_object);
+        if let (Some(map), Some(types)) = (
+            j.get("attributes").and_then(Value::as_object),
+            j.get("attribute_types").and_then(Value::as_object),
+        ) {
             for (k, v) in map {
                 let ty = types
-                    .and_then(|t| t.get(k))
+                    .get(k)
                     .and_then(Value::as_str)
                     .ok_or_else(|| format!("attribute {k} has no attribute_types entry"))?;
                 attrs.0.insert(k.clone(), attr_value(dir, k, ty, v)?);
             }
         }
-        let mut tolerance = Tolerance::default();
-        if let Some(t) = j.get("tolerance") {
+        let tolerance = j.get("tolerance").map(|t| {
+            let mut tol = Tolerance::default();
             if let Some(r) = t.get("rtol").and_then(Value::as_f64) {
-                tolerance.rtol = r;
+                tol.rtol = r;
             }
             if let Some(a) = t.get("atol").and_then(Value::as_f64) {
-                tolerance.atol = a;
+                tol.atol = a;
             }
-        }
+            tol
+        });
         Ok(Case {
             dir: dir.to_path_buf(),
             name,
@@ -215,6 +224,7 @@ impl Case {
             inputs: slots(j.get("inputs"), "inputs")?,
             outputs: slots(j.get("outputs"), "outputs")?,
             tolerance,
+            json: j,
         })
     }
 

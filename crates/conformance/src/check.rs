@@ -26,27 +26,37 @@ pub fn compare(expected: &Tensor, got: &Tensor, tol: Tolerance) -> Result<(), St
     if expected.dtype().is_float() {
         let (e, g) = (expected.to_vec::<f64>(), got.to_vec::<f64>());
         let mut bad = 0usize;
-        let mut first = None;
         let mut max_abs = 0f64;
+        // The element furthest outside its bound, by error / allowed error (∞ for a NaN or
+        // infinity mismatch), so the report shows the worst offender rather than the first.
+        let mut worst: Option<(f64, usize)> = None;
         for (i, (&b, &a)) in e.iter().zip(&g).enumerate() {
-            let ok = if a.is_nan() || b.is_nan() {
-                a.is_nan() && b.is_nan()
+            let excess = if a.is_nan() || b.is_nan() {
+                (a.is_nan() != b.is_nan()).then_some(f64::INFINITY)
             } else if a.is_infinite() || b.is_infinite() {
-                a == b
+                (a != b).then_some(f64::INFINITY)
             } else {
                 let d = (a - b).abs();
                 max_abs = max_abs.max(d);
-                d <= tol.atol + tol.rtol * b.abs()
+                let allowed = tol.atol + tol.rtol * b.abs();
+                (d > allowed).then(|| d / allowed)
             };
-            if !ok {
+            if let Some(x) = excess {
                 bad += 1;
-                first.get_or_insert((i, b, a));
+                if worst.is_none_or(|(w, _)| x > w) {
+                    worst = Some((x, i));
+                }
             }
         }
-        if let Some((i, b, a)) = first {
+        if let Some((_, i)) = worst {
+            let (b, a) = (e[i], g[i]);
             return Err(format!(
-                "{bad}/{n} elements out of tolerance (rtol={}, atol={}); max_abs_err={max_abs:.3e}; first at flat index {i}: expected {b:?} got {a:?}",
-                tol.rtol, tol.atol
+                "{bad}/{n} elements out of tolerance (rtol={}, atol={}); max_abs_err={max_abs:.3e}; worst at {:?} (flat {i}): expected {b:?} got {a:?} (abs err {:.3e}, rel err {:.3e})",
+                tol.rtol,
+                tol.atol,
+                unravel(i, expected.dims()),
+                (a - b).abs(),
+                (a - b).abs() / b.abs(),
             ));
         }
         return Ok(());
@@ -72,6 +82,18 @@ pub fn compare(expected: &Tensor, got: &Tensor, tol: Tolerance) -> Result<(), St
     Ok(())
 }
 
+/// The multi-dimensional index of flat (row-major) position `i` in `dims`.
+fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; dims.len()];
+    for (k, &d) in dims.iter().enumerate().rev() {
+        if d > 0 {
+            idx[k] = i % d;
+            i /= d;
+        }
+    }
+    idx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +109,15 @@ mod tests {
         assert!(compare(&e, &g, t).unwrap_err().contains("1/4"));
         let g = Tensor::from_vec(vec![1.0f32, f32::NAN, f32::NEG_INFINITY, 0.0], [4]);
         assert!(compare(&e, &g, t).is_err());
+        // The report names the worst element, not the first.
+        let e6 = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+        let g6 = Tensor::from_vec(vec![1.001f64, 2.0, 3.0, 4.0, 5.5, 6.0], [2, 3]);
+        let msg = compare(&e6, &g6, t).unwrap_err();
+        assert!(msg.starts_with("2/6 elements"), "{msg}");
+        assert!(
+            msg.contains("worst at [1, 1] (flat 4): expected 5.0 got 5.5"),
+            "{msg}"
+        );
         assert!(compare(&e, &e.to_f64(), t).unwrap_err().contains("dtype"));
         assert!(
             compare(&e, &e.reshape(&[2, 2]), t)

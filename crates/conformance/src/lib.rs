@@ -3,12 +3,13 @@
 //! A suite is a folder of cases, each a folder holding `case.json` plus `.npy` tensors. The
 //! library part runs cases in-process ([`run_suite`]) or one at a time into an output folder
 //! ([`run_case_to_dir`]), and compares results with the rules of the suites' Python checker
-//! ([`check::compare`]). Each suite kind ([`Suite`]) knows how to evaluate its cases; `onnx`
-//! (the ONNX node tests) is the first, `grad` (PyTorch gradients) comes next.
+//! ([`check::compare`]). Each suite kind ([`Suite`]) knows how to evaluate its cases: `onnx`
+//! (the ONNX node tests, forward only) and `grad` (PyTorch forward results and gradients).
 
 pub mod case;
 pub mod check;
 pub mod filter;
+pub mod grad;
 pub mod onnx;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,6 +27,8 @@ pub use filter::Filter;
 pub enum Suite {
     /// ONNX backend node tests: one operator per case.
     Onnx,
+    /// PyTorch gradient cases (`torch-grad`): forward outputs and input gradients in f64.
+    Grad,
 }
 
 impl Suite {
@@ -33,7 +36,24 @@ impl Suite {
     pub fn from_name(name: &str) -> Option<Suite> {
         match name {
             "onnx" => Some(Suite::Onnx),
+            "grad" => Some(Suite::Grad),
             _ => None,
+        }
+    }
+
+    /// The names [`Suite::from_name`] knows.
+    pub const NAMES: &'static [&'static str] = &["onnx", "grad"];
+
+    /// The tolerance for cases that give none. ONNX cases use the suites' checker default
+    /// (float32-friendly); the gradient cases are float64 references computed in float64, so
+    /// they are held to a bound that only rounding passes.
+    pub fn default_tolerance(self) -> Tolerance {
+        match self {
+            Suite::Onnx => Tolerance::default(),
+            Suite::Grad => Tolerance {
+                rtol: 1e-7,
+                atol: 1e-9,
+            },
         }
     }
 
@@ -41,6 +61,7 @@ impl Suite {
     pub fn run(self, case: &Case) -> Result<Vec<(String, Tensor)>, String> {
         match self {
             Suite::Onnx => onnx::run_case(case),
+            Suite::Grad => grad::run_case(case),
         }
     }
 }
@@ -126,10 +147,11 @@ pub fn check_case(suite: Suite, case_dir: &Path) -> Outcome {
         if produced.is_empty() {
             return Err("case.json lists no outputs".into());
         }
+        let tolerance = case.tolerance.unwrap_or(suite.default_tolerance());
         let mut problems = Vec::new();
         for (file, got) in &produced {
             let expected = read_npy(case.dir.join(file)).map_err(|e| e.to_string())?;
-            if let Err(e) = check::compare(&expected, got, case.tolerance) {
+            if let Err(e) = check::compare(&expected, got, tolerance) {
                 problems.push(format!("{file}: {e}"));
             }
         }

@@ -2,9 +2,12 @@
 //!
 //! ```text
 //! conformance onnx CASE_DIR OUT_DIR              run one case, write its outputs (run_suite.sh)
-//! conformance run onnx SUITE_DIR [--filter PAT]  run every case in-process, PASS/FAIL per case
-//! conformance baseline onnx SUITE_DIR FILE       write the passing case names to FILE
+//! conformance grad CASE_DIR OUT_DIR              the same for a torch-grad case
+//! conformance run KIND SUITE_DIR [--filter PAT]  run every case in-process, PASS/FAIL per case
+//! conformance baseline KIND SUITE_DIR FILE       write the passing case names to FILE
 //! ```
+//!
+//! KIND is `onnx` (`../shared/conformance/onnx-node`) or `grad` (`../shared/conformance/torch-grad`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,13 +15,19 @@ use std::process::ExitCode;
 use conformance::{Filter, Suite, baseline_text, run_case_to_dir, run_suite};
 
 const USAGE: &str = "usage:
-  conformance onnx CASE_DIR OUT_DIR
-  conformance run onnx SUITE_DIR [--filter PATTERN]
-  conformance baseline onnx SUITE_DIR FILE [--filter PATTERN]
+  conformance KIND CASE_DIR OUT_DIR
+  conformance run KIND SUITE_DIR [--filter PATTERN]
+  conformance baseline KIND SUITE_DIR FILE [--filter PATTERN]
+KIND: onnx (ONNX node tests) or grad (PyTorch gradient cases)
 PATTERN: a regex subset (literals . * + ? ^ $ | ( )) or a plain substring";
 
 fn suite(name: &str) -> Result<Suite, String> {
-    Suite::from_name(name).ok_or_else(|| format!("unknown suite '{name}' (known: onnx)"))
+    Suite::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown suite '{name}' (known: {})",
+            Suite::NAMES.join(", ")
+        )
+    })
 }
 
 fn main() -> ExitCode {
