@@ -2,12 +2,15 @@
 //! line. Each figure is the median of several timed repeats after a warm-up.
 //!
 //! ```text
-//! cargo run --release -p bench -- [--json] [--quick] [W0] [EW]
+//! cargo run --release -p bench -- [--json] [--quick] [W0] [EW] [W6]
 //! ```
 //! - `W0`: f32 matrix product C = A·B for square n ∈ {128, 512, 1024, 2048}: GFLOP/s of
 //!   `Tensor::matmul` and of the `gemm` crate called directly on the same buffers.
 //! - `EW`: 16M-element f32 add, mul and exp: GB/s moved, beside a parallel memory copy of the
 //!   same size (the bandwidth ceiling).
+//! - `W6`: per-step overhead of a tiny graph: linear regression H = W·x + b on x = y = [1, 2, 3]
+//!   with scalar W and b; one step is forward, MSE, backward and an SGD update (µs per step).
+//!   `bench/torch_ref.py W6` runs the same loop in PyTorch.
 
 use std::time::Instant;
 
@@ -142,6 +145,39 @@ fn ew(quick: bool, rows: &mut Vec<Row>) {
     push("exp", "baeum", gb(2, time(reps, || drop(a.exp()))));
 }
 
+fn w6(quick: bool, rows: &mut Vec<Row>) {
+    let steps = 2000;
+    let reps = if quick { 3 } else { 7 };
+    let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [3]);
+    let y = x.clone();
+    let lr = Tensor::scalar(0.01f32);
+    let t = time(reps, || {
+        let w = Tensor::param(&Tensor::scalar(0.5f32));
+        let b = Tensor::param(&Tensor::scalar(0.1f32));
+        for _ in 0..steps {
+            let h = &w * &x + &b;
+            let d = &h - &y;
+            let loss = (&d * &d).mean();
+            loss.backward();
+            baeum::autograd::no_grad(|| {
+                for p in [&w, &b] {
+                    p.sub_(&(&p.grad().expect("a gradient reached the parameter") * &lr));
+                    p.zero_grad();
+                }
+            });
+        }
+        std::hint::black_box(&w);
+    });
+    rows.push(Row {
+        workload: "W6",
+        name: "tiny graph step".into(),
+        imp: "baeum",
+        metric: "us_per_step",
+        median: t / steps as f64 * 1e6,
+        n: None,
+    });
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
@@ -159,8 +195,9 @@ fn main() {
         match w.as_str() {
             "W0" => w0(quick, &mut rows),
             "EW" => ew(quick, &mut rows),
+            "W6" => w6(quick, &mut rows),
             other => {
-                eprintln!("bench: unknown workload {other} (known: W0, EW)");
+                eprintln!("bench: unknown workload {other} (known: W0, EW, W6)");
                 std::process::exit(2);
             }
         }

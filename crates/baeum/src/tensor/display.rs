@@ -221,10 +221,16 @@ fn shown_values(dims: &[usize], values: &[f64], summarize: bool) -> Vec<f64> {
 impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dtype = self.dtype();
-        let suffix = match dtype {
+        let mut suffix = match dtype {
             DType::F32 | DType::I64 | DType::Bool => String::new(),
             other => format!(", dtype={other}"),
         };
+        // As PyTorch shows it: the operation that made a recorded tensor, or a parameter's flag.
+        match self.grad_fn() {
+            Some(node) => suffix.push_str(&format!(", grad_fn=<{}>", node.op())),
+            None if self.requires_grad() => suffix.push_str(", requires_grad=true"),
+            None => {}
+        }
         let dims = self.dims().to_vec();
         if self.numel() == 0 {
             let size = if dims.len() == 1 {
@@ -282,6 +288,9 @@ mod tests {
             tensor!([1., 2.], DType::F64).to_string(),
             "tensor([1., 2.], dtype=f64)"
         );
+        let w = crate::tensor!([1.0, 2.0]).requires_grad_(true);
+        assert_eq!(w.to_string(), "tensor([1., 2.], requires_grad=true)");
+        assert_eq!((&w * 2.0).to_string(), "tensor([2., 4.], grad_fn=<mul>)");
         assert_eq!(tensor!(3.5).to_string(), "tensor(3.5000)");
         assert_eq!(tensor!([1, 20]).to_string(), "tensor([ 1, 20])");
         assert_eq!(
