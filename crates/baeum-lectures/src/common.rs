@@ -177,6 +177,16 @@ pub fn scalar(t: &Tensor) -> f64 {
     t.item_f64()
 }
 
+/// A number in a fixed width of 12: fixed-point with 5 decimals where that reads well,
+/// scientific notation for the very large and very small (a diverging run, a vanishing cost).
+pub fn fmt_wide(v: f64) -> String {
+    if v == 0.0 || (1e-4..1e5).contains(&v.abs()) {
+        format!("{:>12.5}", v + 0.0)
+    } else {
+        format!("{v:>12.4e}")
+    }
+}
+
 /// `[a, b, c]` with `decimals` places each.
 pub fn fmt_list(xs: &[f64], decimals: usize) -> String {
     let parts: Vec<String> = xs.iter().map(|x| format!("{x:.decimals$}")).collect();

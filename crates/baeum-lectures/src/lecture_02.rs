@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use baeum::autograd::no_grad;
 use baeum::{DType, Tensor, tensor};
 
-use crate::common::{fmt_list, heading, mse, scalar, title, values};
+use crate::common::{fmt_list, fmt_wide, heading, mse, scalar, title, values};
 
 /// What the lecture computed.
 #[derive(Clone, Debug)]
@@ -261,7 +261,9 @@ fn learning_rate_sweep(out: &mut dyn Write) -> io::Result<(Vec<LrRun>, f64)> {
         };
         writeln!(
             out,
-            "  α = {lr:<5}: W = {final_w:>12.5}, cost = {final_cost:>12.5e}  ({says})"
+            "  α = {lr:<5}: W = {}, cost = {}  ({says})",
+            fmt_wide(final_w),
+            fmt_wide(final_cost)
         )?;
         runs.push(LrRun {
             lr,
@@ -303,7 +305,8 @@ fn chain_rule(out: &mut dyn Write) -> io::Result<Vec<ChainPoint>> {
             f: fs[i],
             autograd: grads[i],
             formula: 2.0 * (xv + 2.0),
-            finite_difference: (f_at(xv + h) - f_at(xv - h)) / (2.0 * h),
+            // + 0.0 turns the −0 of a symmetric difference at the minimum into 0.
+            finite_difference: (f_at(xv + h) - f_at(xv - h)) / (2.0 * h) + 0.0,
         };
         writeln!(
             out,
