@@ -88,17 +88,21 @@ fn cost_halves(out: &mut dyn Write) -> io::Result<(CostTable, CostTable)> {
     )?;
     let hs = [1.0, 0.5, 0.0];
     let h = Tensor::from_vec(hs.to_vec(), [3]);
-    let y1 = values(&-h.log());
+    // + 0.0: −log 1 is −0, printed as 0.
+    let y1: Vec<f64> = values(&-h.log()).iter().map(|c| c + 0.0).collect();
     writeln!(out, "  y = 1: −log H(x)")?;
     for (&hv, &c) in hs.iter().zip(&y1) {
-        writeln!(out, "    H(x) = {hv:<3}: cost = {c:.3}")?;
+        writeln!(out, "    H(x) = {hv:<3}: cost = {}", fmt_cost(c))?;
     }
     let hs0 = [0.0, 0.5, 1.0];
     let h0 = Tensor::from_vec(hs0.to_vec(), [3]);
-    let y0 = values(&-h0.rsub_scalar(1.0).log());
+    let y0: Vec<f64> = values(&-h0.rsub_scalar(1.0).log())
+        .iter()
+        .map(|c| c + 0.0)
+        .collect();
     writeln!(out, "  y = 0: −log(1 − H(x))")?;
     for (&hv, &c) in hs0.iter().zip(&y0) {
-        writeln!(out, "    H(x) = {hv:<3}: cost = {c:.3}")?;
+        writeln!(out, "    H(x) = {hv:<3}: cost = {}", fmt_cost(c))?;
     }
     writeln!(
         out,
@@ -108,6 +112,15 @@ fn cost_halves(out: &mut dyn Write) -> io::Result<(CostTable, CostTable)> {
         hs.iter().copied().zip(y1).collect(),
         hs0.iter().copied().zip(y0).collect(),
     ))
+}
+
+/// A cost as the notes write it: three decimals, ∞ for infinity.
+fn fmt_cost(c: f64) -> String {
+    if c == f64::INFINITY {
+        "∞".to_string()
+    } else {
+        format!("{c:.3}")
+    }
 }
 
 struct Hours {

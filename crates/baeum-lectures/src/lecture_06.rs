@@ -219,7 +219,7 @@ fn grades(out: &mut dyn Write) -> io::Result<(Vec<i64>, f64)> {
         )?;
     }
     let acc = accuracy(&predicted, &y);
-    writeln!(out, "  accuracy {acc}")?;
+    writeln!(out, "  accuracy {acc:.2}")?;
     Ok((pv, acc))
 }
 

@@ -248,7 +248,7 @@ fn train(
     let accuracy = scalar(&predict_binary(&h).eq(y).to_f64().mean());
     writeln!(
         out,
-        "  step {steps:>4}: cost = {cost:.5}; H = {}, accuracy {accuracy}",
+        "  step {steps:>4}: cost = {cost:.5}; H = {}, accuracy {accuracy:.2}",
         fmt_list(&outputs, 3)
     )?;
     Ok(Training {

@@ -397,9 +397,17 @@ fn worked(out: &mut dyn Write, graphs: &mut Vec<GraphExample>) -> io::Result<Wor
         r.l1
     )?;
     writeln!(out, "    out = σ(1.5) = {:.3}", r.out)?;
-    writeln!(out, "    loss = (0 − {:.3})² = {:.3}", r.out, r.loss)?;
+    writeln!(
+        out,
+        "    loss = (0 − {:.3})² = {:.4}  (the notes square the rounded 0.818: 0.669)",
+        r.out, r.loss
+    )?;
     writeln!(out, "  backward:")?;
-    writeln!(out, "    ∂loss/∂out = −2(0 − out) = {:.3}", r.dloss_dout)?;
+    writeln!(
+        out,
+        "    ∂loss/∂out = −2(0 − out) = {:.4}  (the notes, from the rounded 0.818: 1.636)",
+        r.dloss_dout
+    )?;
     writeln!(
         out,
         "    ∂loss/∂l1 = ∂loss/∂out · σ(1 − σ) = {:.3} · {:.3} · {:.3} = {:.3}",

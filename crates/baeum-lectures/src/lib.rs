@@ -58,7 +58,7 @@ lectures! {
     2, lecture_02, "Linear regression, cost, gradient descent";
     3, lecture_03, "Multi-variable linear regression";
     4, lecture_04, "Logistic classification";
-    5, lecture_05, "Application and tips: normalisation and standardisation";
+    5, lecture_05, "Application and tips: data preprocessing";
     6, lecture_06, "Softmax and cross-entropy";
     7, lecture_07, "Neural networks: XOR, deep nets, activations";
     10, lecture_10, "Backpropagation";
