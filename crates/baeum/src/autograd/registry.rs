@@ -6,19 +6,109 @@
 //! One list per file of `ops`, so the list reads like the operation families.
 
 /// `ops/binary.rs`.
-pub const BINARY_OPS: &[&str] = &["add", "sub", "mul", "div", "pow", "maximum", "minimum"];
+pub const BINARY_OPS: &[&str] = &[
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "remainder",
+];
 
 /// `ops/unary.rs` and `ops/compare.rs`.
-pub const UNARY_OPS: &[&str] = &[];
+pub const UNARY_OPS: &[&str] = &[
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "selu",
+    "silu",
+    "gelu",
+    "gelu_tanh",
+    "softsign",
+    "mish",
+    "hardsigmoid",
+    "hardswish",
+    "erf",
+    "neg",
+    "abs",
+    "square",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "powf",
+    "clamp",
+    "where",
+];
 
 /// `ops/reduce.rs`.
-pub const REDUCE_OPS: &[&str] = &["sum_dims"];
+pub const REDUCE_OPS: &[&str] = &[
+    "sum_dims",
+    "prod_dims",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "max_dim",
+    "min_dim",
+    "var_dims",
+    "std_dims",
+    "logsumexp",
+    "norm",
+    "softmax",
+    "log_softmax",
+];
 
 /// `ops/linalg.rs`.
-pub const LINALG_OPS: &[&str] = &[];
+pub const LINALG_OPS: &[&str] = &["matmul", "einsum", "inverse", "det"];
 
 /// `ops/view.rs`, `ops/index.rs`, `ops/transform.rs`, `ops/cast.rs`, `tensor/mod.rs`.
-pub const SHAPE_OPS: &[&str] = &["reshape", "expand", "to_dtype"];
+pub const SHAPE_OPS: &[&str] = &[
+    // view.rs, cast.rs, tensor/mod.rs
+    "reshape",
+    "expand",
+    "to_dtype",
+    "contiguous",
+    "permute",
+    "transpose",
+    "squeeze",
+    "unsqueeze",
+    "narrow",
+    "slice",
+    "select",
+    // index.rs
+    "cat",
+    "index_select",
+    "gather",
+    "scatter",
+    "scatter_add",
+    "scatter_value",
+    "masked_select",
+    "take",
+    // transform.rs
+    "pad",
+    "repeat",
+    "flip",
+    "roll",
+    "tril",
+    "triu",
+    "cumsum",
+    "cumprod",
+];
 
 /// Every family's list.
 pub const ALL: &[&[&str]] = &[BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS];

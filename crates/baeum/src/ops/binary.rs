@@ -215,6 +215,8 @@ impl Tensor {
     }
 
     /// Integer division rounding toward −∞ (`//` in Python); floats are floored after dividing.
+    /// The result is piecewise constant, so its gradient is 0 for both operands (PyTorch's
+    /// `floor_divide` has none; here it comes through `floor`).
     pub fn floor_divide(&self, other: &Tensor) -> Tensor {
         let dtype = DType::promote(self.dtype(), other.dtype());
         if dtype.is_float() {
@@ -229,22 +231,42 @@ impl Tensor {
         }))
     }
 
-    /// Remainder with the sign of the divisor (Python's `%`, `torch.remainder`).
+    /// Remainder with the sign of the divisor (Python's `%`, `torch.remainder`):
+    /// a − b·⌊a/b⌋, so ∂/∂a = 1 and ∂/∂b = −⌊a/b⌋ (as PyTorch).
     pub fn remainder(&self, other: &Tensor) -> Tensor {
-        let dtype = DType::promote(self.dtype(), other.dtype());
-        let (a, b, shape) = self.promoted(other, "remainder", dtype);
-        numeric_or_panic!(dtype, "remainder", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| {
-            if T::DTYPE.is_float() {
-                let (xf, yf) = (x.to_f64(), y.to_f64());
-                let r = xf % yf;
-                T::from_f64(if r != 0.0 && (r < 0.0) != (yf < 0.0) { r + yf } else { r })
-            } else {
-                let (xi, yi) = (x.to_i64(), y.to_i64());
-                assert!(yi != 0, "remainder: integer division by zero");
-                let r = xi % yi;
-                T::from_i64(if r != 0 && (r < 0) != (yi < 0) { r + yi } else { r })
-            }
-        }))
+        record_op(
+            "remainder",
+            &[self, other],
+            || {
+                let dtype = DType::promote(self.dtype(), other.dtype());
+                let (a, b, shape) = self.promoted(other, "remainder", dtype);
+                numeric_or_panic!(dtype, "remainder", T => zip::<T, T, T>(&a, &b, &shape, |x: T, y: T| {
+                    if T::DTYPE.is_float() {
+                        let (xf, yf) = (x.to_f64(), y.to_f64());
+                        let r = xf % yf;
+                        T::from_f64(if r != 0.0 && (r < 0.0) != (yf < 0.0) { r + yf } else { r })
+                    } else {
+                        let (xi, yi) = (x.to_i64(), y.to_i64());
+                        assert!(yi != 0, "remainder: integer division by zero");
+                        let r = xi % yi;
+                        T::from_i64(if r != 0 && (r < 0) != (yi < 0) { r + yi } else { r })
+                    }
+                }))
+            },
+            |_, needs| {
+                let (sa, sb) = (
+                    Saved::new("remainder", self),
+                    Saved::new("remainder", other),
+                );
+                broadcast_rule(
+                    self,
+                    other,
+                    needs,
+                    |g| g.clone(),
+                    move |g| -(g * sa.get().div(sb.get()).floor()),
+                )
+            },
+        )
     }
 
     /// a^b element-wise, broadcast.

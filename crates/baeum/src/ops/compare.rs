@@ -6,6 +6,7 @@
 
 use super::binary::Scalar;
 use super::broadcast;
+use crate::autograd::{grads, record_op};
 use crate::kernels::map::{map, zip, zip3};
 use crate::tensor::{DType, Element, Tensor};
 use crate::with_dtype;
@@ -82,6 +83,8 @@ impl Tensor {
     }
 
     /// `a` where `condition` is true, else `b` (all three broadcast; `torch.where`).
+    /// The gradient goes to `a` where the condition holds and to `b` elsewhere, each summed
+    /// back over the dimensions it was broadcast along; the condition gets none.
     pub fn where_(condition: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
         let shape = broadcast("where", a, b);
         let shape = crate::tensor::broadcast_shapes(condition.dims(), &shape).unwrap_or_else(|| {
@@ -92,13 +95,32 @@ impl Tensor {
                 b.shape()
             )
         });
-        let dtype = DType::promote(a.dtype(), b.dtype());
-        let (x, y) = (a.to_dtype(dtype), b.to_dtype(dtype));
         let c = condition.to_bool();
-        with_dtype!(dtype, T => zip3::<bool, T, T, T>(&c, &x, &y, &shape, |m: bool, p: T, q: T| if m { p } else { q }))
+        record_op(
+            "where",
+            &[a, b],
+            || {
+                let dtype = DType::promote(a.dtype(), b.dtype());
+                let (x, y) = (a.to_dtype(dtype), b.to_dtype(dtype));
+                with_dtype!(dtype, T => zip3::<bool, T, T, T>(&c, &x, &y, &shape, |m: bool, p: T, q: T| if m { p } else { q }))
+            },
+            |_, needs| {
+                let (sa, sb) = (a.shape().clone(), b.shape().clone());
+                let (na, nb) = (needs[0], needs[1]);
+                let c = c.clone();
+                move |g: &Tensor| {
+                    let zero = Tensor::full([], 0.0, g.dtype());
+                    grads([
+                        na.then(|| Tensor::where_(&c, g, &zero).sum_to_size(sa.clone())),
+                        nb.then(|| Tensor::where_(&c, &zero, g).sum_to_size(sb.clone())),
+                    ])
+                }
+            },
+        )
     }
 
     /// `value` where `mask` is true, this tensor's values elsewhere (mask broadcasts to self).
+    /// Differentiated through [`Tensor::where_`]: the filled positions get gradient 0.
     pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
         let shape = broadcast("masked_fill", self, mask);
         assert_eq!(

@@ -1,10 +1,18 @@
 //! Joining, splitting and indexing: cat, stack, split, chunk, unbind, index_select, gather,
 //! scatter, scatter_add, one_hot, masked_select, nonzero, take.
+//!
+//! Gradients: `cat` hands each input its slice of the upstream gradient; stack, split, chunk
+//! and unbind are views or joins of views and differentiate through those. Picking ops
+//! (index_select, gather, masked_select, take) send the gradient back with `scatter_add`, so
+//! repeated indices accumulate; the scatters pass it on with `gather`. Their rules use only
+//! differentiable operations, so second derivatives work.
 
 use super::or_panic;
+use crate::autograd::{Saved, grads, record_op};
 use crate::error::{Error, Result, bail};
 use crate::kernels::gather::{gather_offsets, pinned_offsets, scatter_offsets};
 use crate::kernels::map::copy_into;
+use crate::ops::transform::PadMode;
 use crate::tensor::{DType, Dim, Element, Layout, Numeric, Shape, Tensor, resolve_dim};
 use crate::{numeric_or_panic, with_dtype};
 
@@ -73,7 +81,42 @@ fn at_least_1d(t: &Tensor) -> Tensor {
     }
 }
 
+/// Zeros with `g`'s shape except size `n` in dimension `d`, plus `g` added along `d` at
+/// `map[i]` for each entry `i` of `g` there (PyTorch's `index_add` into zeros; repeated
+/// targets accumulate). The adjoint of picking entries `map` of a dimension of size `n`.
+pub(crate) fn index_add_zeros(g: &Tensor, d: usize, map: &[usize], n: usize) -> Tensor {
+    let mut ishape = vec![1usize; g.rank()];
+    ishape[d] = map.len();
+    let idx = Tensor::from_vec(map.iter().map(|&i| i as i64).collect::<Vec<_>>(), ishape)
+        .broadcast_to(g.shape().clone());
+    let mut shape = g.shape().clone();
+    shape.0[d] = n;
+    Tensor::zeros_dtype(shape, g.dtype()).scatter_add(d, &idx, g)
+}
+
+/// `t` placed at the start of every dimension of a zero tensor of `shape` (no larger than
+/// `shape` anywhere and of the same rank, counting 0-D as 1-D): the gradient of a scatter's
+/// `src`, of which only the part the index covers is read.
+fn embed_prefix(t: &Tensor, shape: &Shape) -> Tensor {
+    if t.shape() == shape {
+        return t.clone();
+    }
+    let t1 = at_least_1d(t);
+    let target: Vec<usize> = if shape.rank() == 0 {
+        vec![1]
+    } else {
+        shape.to_vec()
+    };
+    let pads: Vec<isize> = (0..t1.rank())
+        .rev()
+        .flat_map(|k| [0, (target[k] - t1.dims()[k]) as isize])
+        .collect();
+    t1.pad(&pads, PadMode::Constant(0.0))
+        .reshape_to(shape.clone())
+}
+
 /// The values to write in a scatter.
+#[derive(Clone, Copy)]
 enum ScatterSrc<'a> {
     Tensor(&'a Tensor),
     Value(f64),
@@ -148,18 +191,53 @@ impl Tensor {
         let mut shape = first.shape().clone();
         shape.0[d] = total;
         let out_layout = Layout::contiguous(shape.clone());
-        Ok(with_dtype!(dtype, T => {
-            let mut out = vec![T::default(); shape.numel()];
-            let mut start = 0;
-            for t in &parts {
-                let mut l = out_layout.clone();
-                l.offset = start * l.strides[d];
-                l.shape.0[d] = t.dims()[d];
-                copy_into::<T>(&t.to_dtype(dtype), &mut out, &l);
-                start += t.dims()[d];
-            }
-            Tensor::from_vec(out, shape)
-        }))
+        Ok(record_op(
+            "cat",
+            tensors,
+            || {
+                with_dtype!(dtype, T => {
+                    let mut out = vec![T::default(); shape.numel()];
+                    let mut start = 0;
+                    for t in &parts {
+                        let mut l = out_layout.clone();
+                        l.offset = start * l.strides[d];
+                        l.shape.0[d] = t.dims()[d];
+                        copy_into::<T>(&t.to_dtype(dtype), &mut out, &l);
+                        start += t.dims()[d];
+                    }
+                    Tensor::from_vec(out, shape)
+                })
+            },
+            |_, needs| {
+                // Each input's span of dimension d in the output; `None` for a skipped [0].
+                let mut start = 0;
+                let spans: Vec<Option<(usize, usize)>> = tensors
+                    .iter()
+                    .zip(needs)
+                    .map(|(t, &need)| {
+                        if t.rank() == 1 && t.numel() == 0 {
+                            return None;
+                        }
+                        let len = t.dims()[d];
+                        start += len;
+                        need.then_some((start - len, len))
+                    })
+                    .collect();
+                let needs = needs.to_vec();
+                move |g: &Tensor| {
+                    spans
+                        .iter()
+                        .zip(&needs)
+                        .map(|(span, &need)| {
+                            need.then(|| match span {
+                                Some((s, len)) => g.narrow(d, *s, *len),
+                                None => Tensor::zeros_dtype([0], g.dtype()),
+                            })
+                        })
+                        .collect()
+                }
+            },
+        ))
     }
 
     /// The tensors joined along a new dimension `dim` (`torch.stack`); all must have the same
@@ -290,19 +368,36 @@ impl Tensor {
             }
             resolved.push(if i < 0 { i + n as i64 } else { i } as usize);
         }
-        let mut maps: Vec<Vec<usize>> = x.dims().iter().map(|&s| (0..s).collect()).collect();
-        maps[d] = resolved;
         let mut shape = x.shape().clone();
         shape.0[d] = idx.len();
-        let out = with_dtype!(self.dtype(), T => Tensor::from_vec(
-            crate::kernels::gather::gather_axes::<T>(&x, &maps, T::default()),
-            shape
-        ));
-        Ok(if self.rank() == 0 && idx.len() == 1 {
-            out.reshape(&[])
-        } else {
-            out
-        })
+        Ok(record_op(
+            "index_select",
+            &[self],
+            || {
+                let mut maps: Vec<Vec<usize>> =
+                    x.dims().iter().map(|&s| (0..s).collect()).collect();
+                maps[d] = resolved.clone();
+                let out = with_dtype!(self.dtype(), T => Tensor::from_vec(
+                    crate::kernels::gather::gather_axes::<T>(&x, &maps, T::default()),
+                    shape.clone()
+                ));
+                if self.rank() == 0 && idx.len() == 1 {
+                    out.reshape(&[])
+                } else {
+                    out
+                }
+            },
+            |_, _| {
+                let from = self.shape().clone();
+                let (shape, resolved) = (shape.clone(), resolved.clone());
+                move |g: &Tensor| {
+                    let g = g.reshape_to(shape.clone());
+                    grads([Some(
+                        index_add_zeros(&g, d, &resolved, n).reshape_to(from.clone()),
+                    )])
+                }
+            },
+        ))
     }
 
     /// Values picked along `dim` by `index` (`torch.gather`): `out[i][j][k] =
@@ -330,12 +425,27 @@ impl Tensor {
         let n = x.dims()[d];
         let idx = ix.to_vec::<i64>();
         check_indices(op, &idx, n, d, self.shape())?;
-        let base = pinned_offsets(x.layout(), ix.shape(), d);
-        let stride = x.strides()[d];
-        Ok(with_dtype!(self.dtype(), T => Tensor::from_vec(
-            gather_offsets::<T>(&x, &base, &idx, stride),
-            index.shape().clone()
-        )))
+        Ok(record_op(
+            op,
+            &[self],
+            || {
+                let base = pinned_offsets(x.layout(), ix.shape(), d);
+                let stride = x.strides()[d];
+                with_dtype!(self.dtype(), T => Tensor::from_vec(
+                    gather_offsets::<T>(&x, &base, &idx, stride),
+                    index.shape().clone()
+                ))
+            },
+            |_, _| {
+                // Each picked value's gradient goes back to where it came from.
+                let from = self.shape().clone();
+                let index = Saved::new(op, index);
+                move |g: &Tensor| {
+                    let zeros = Tensor::zeros_dtype(from.clone(), g.dtype());
+                    grads([Some(zeros.scatter_add(d, index.get(), g))])
+                }
+            },
+        ))
     }
 
     /// A copy of `self` with the values of `src` written at the positions `index` selects
@@ -376,7 +486,7 @@ impl Tensor {
 
     fn scatter_impl(
         &self,
-        op: &str,
+        op: &'static str,
         dim: isize,
         index: &Tensor,
         src: ScatterSrc,
@@ -417,34 +527,93 @@ impl Tensor {
         let n = x.dims()[d];
         let idx = ix.to_vec::<i64>();
         check_indices(op, &idx, n, d, self.shape())?;
-        let out_layout = Layout::contiguous(x.shape().clone());
-        let base = pinned_offsets(&out_layout, ix.shape(), d);
-        let stride = out_layout.strides[d];
-        // The source values at the index positions, in row-major order of the index.
-        let values = match src {
-            ScatterSrc::Tensor(s) => {
-                let mut s1 = at_least_1d(s).to_dtype(dtype);
-                for k in 0..r {
-                    s1 = s1.narrow(k, 0, ix.dims()[k]);
+        let forward = || {
+            let out_layout = Layout::contiguous(x.shape().clone());
+            let base = pinned_offsets(&out_layout, ix.shape(), d);
+            let stride = out_layout.strides[d];
+            // The source values at the index positions, in row-major order of the index.
+            let values = match src {
+                ScatterSrc::Tensor(s) => {
+                    let mut s1 = at_least_1d(s).to_dtype(dtype);
+                    for k in 0..r {
+                        s1 = s1.narrow(k, 0, ix.dims()[k]);
+                    }
+                    s1
                 }
-                s1
+                ScatterSrc::Value(v) => Tensor::full(ix.shape().clone(), v, dtype),
+            };
+            if add {
+                numeric_or_panic!(dtype, op, T => {
+                    let mut out = x.to_vec::<T>();
+                    scatter_offsets(&mut out, &base, &idx, stride, &values.to_vec::<T>(), |a: T, b: T| a.add(b));
+                    Tensor::from_vec(out, self.shape().clone())
+                })
+            } else {
+                with_dtype!(dtype, T => {
+                    let mut out = x.to_vec::<T>();
+                    scatter_offsets(&mut out, &base, &idx, stride, &values.to_vec::<T>(), |_, b: T| b);
+                    Tensor::from_vec(out, self.shape().clone())
+                })
             }
-            ScatterSrc::Value(v) => Tensor::full(ix.shape().clone(), v, dtype),
         };
-        let out = if add {
-            numeric_or_panic!(dtype, op, T => {
-                let mut out = x.to_vec::<T>();
-                scatter_offsets(&mut out, &base, &idx, stride, &values.to_vec::<T>(), |a: T, b: T| a.add(b));
-                Tensor::from_vec(out, self.shape().clone())
-            })
-        } else {
-            with_dtype!(dtype, T => {
-                let mut out = x.to_vec::<T>();
-                scatter_offsets(&mut out, &base, &idx, stride, &values.to_vec::<T>(), |_, b: T| b);
-                Tensor::from_vec(out, self.shape().clone())
-            })
+        let src = match src {
+            ScatterSrc::Tensor(s) => Some(s),
+            ScatterSrc::Value(_) => None,
         };
-        Ok(out)
+        let both;
+        let inputs: &[&Tensor] = match src {
+            Some(s) => {
+                both = [self, s];
+                &both
+            }
+            None => std::slice::from_ref(&self),
+        };
+        Ok(record_op(op, inputs, forward, |_, needs| {
+            let index = Saved::new(op, index);
+            let need_src = needs.get(1) == Some(&true);
+            let src_shape = src.map(|s| s.shape().clone());
+            // Where indices repeat, only the last write of scatter lands: the overwritten
+            // src entries get no gradient. Found by scattering each entry's own number and
+            // reading back which number survived.
+            let won = (need_src && !add).then(|| {
+                let ids = Tensor::from_vec(
+                    (0..ix.numel() as i64).collect::<Vec<_>>(),
+                    ix.shape().clone(),
+                );
+                let written =
+                    Tensor::full(x.shape().clone(), -1.0, DType::I64).scatter(d, &ix, &ids);
+                written
+                    .gather(d, &ix)
+                    .eq(&ids)
+                    .reshape_to(index.get().shape().clone())
+            });
+            let need_self = needs[0];
+            move |g: &Tensor| {
+                let index = index.get();
+                let to_self = need_self.then(|| {
+                    if add {
+                        g.clone()
+                    } else {
+                        // Overwritten positions do not depend on self.
+                        g.scatter_value(d, index, 0.0)
+                    }
+                });
+                let to_src = src_shape.as_ref().and_then(|shape| {
+                    need_src.then(|| {
+                        let picked = g.gather(d, index);
+                        let picked = match &won {
+                            Some(w) => picked * w.to_dtype(g.dtype()),
+                            None => picked,
+                        };
+                        embed_prefix(&picked, shape)
+                    })
+                });
+                match src_shape {
+                    Some(_) => grads([to_self, to_src]),
+                    None => grads([to_self]),
+                }
+            }
+        }))
     }
 
     /// One-hot encoding of an integer tensor of class indices: i64 with a new last dimension
@@ -518,12 +687,31 @@ impl Tensor {
         }
         let shape = super::try_broadcast("masked_select", self, mask)?;
         let m = mask.broadcast_to(shape.clone()).to_vec::<bool>();
-        Ok(with_dtype!(self.dtype(), T => {
-            let x = self.broadcast_to(shape).to_vec::<T>();
-            let v: Vec<T> = x.into_iter().zip(&m).filter(|(_, b)| **b).map(|(a, _)| a).collect();
-            let n = v.len();
-            Tensor::from_vec(v, [n])
-        }))
+        Ok(record_op(
+            "masked_select",
+            &[self],
+            || {
+                with_dtype!(self.dtype(), T => {
+                    let x = self.broadcast_to(shape.clone()).to_vec::<T>();
+                    let v: Vec<T> = x.into_iter().zip(&m).filter(|(_, b)| **b).map(|(a, _)| a).collect();
+                    let n = v.len();
+                    Tensor::from_vec(v, [n])
+                })
+            },
+            |_, _| {
+                // The selected values go back to their positions in the broadcast shape, and
+                // broadcasting is undone by summing.
+                let positions: Vec<usize> = (0..m.len()).filter(|&i| m[i]).collect();
+                let from = self.shape().clone();
+                let shape = shape.clone();
+                move |g: &Tensor| {
+                    let flat = index_add_zeros(g, 0, &positions, shape.numel());
+                    grads([Some(
+                        flat.reshape_to(shape.clone()).sum_to_size(from.clone()),
+                    )])
+                }
+            },
+        ))
     }
 
     /// The multi-indices of the non-zero elements (NaN counts as non-zero), in row-major order,
@@ -565,11 +753,29 @@ impl Tensor {
                 self.shape()
             );
         }
-        Ok(with_dtype!(self.dtype(), T => {
-            let flat = self.to_vec::<T>();
-            let v: Vec<T> = idx.iter().map(|&i| flat[if i < 0 { i + n } else { i } as usize]).collect();
-            Tensor::from_vec(v, indices.shape().clone())
-        }))
+        let resolved: Vec<usize> = idx
+            .iter()
+            .map(|&i| if i < 0 { i + n } else { i } as usize)
+            .collect();
+        Ok(record_op(
+            "take",
+            &[self],
+            || {
+                with_dtype!(self.dtype(), T => {
+                    let flat = self.to_vec::<T>();
+                    let v: Vec<T> = resolved.iter().map(|&i| flat[i]).collect();
+                    Tensor::from_vec(v, indices.shape().clone())
+                })
+            },
+            |_, _| {
+                let from = self.shape().clone();
+                let resolved = resolved.clone();
+                move |g: &Tensor| {
+                    let flat = index_add_zeros(&g.reshape(&[-1]), 0, &resolved, n as usize);
+                    grads([Some(flat.reshape_to(from.clone()))])
+                }
+            },
+        ))
     }
 }
 

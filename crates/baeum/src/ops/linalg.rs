@@ -1,6 +1,11 @@
 //! Linear algebra: `matmul` with `torch.matmul` semantics, and the course's matrix operations.
+//!
+//! Gradients: `matmul` records one rule for all its forms (dot, mm, bmm and outer are built on
+//! it or on `mul`); `einsum` differentiates each operand with another einsum; `inverse` and
+//! `det` have their closed forms. Every rule is written with differentiable operations.
 
 use super::or_panic;
+use crate::autograd::{Grads, Saved, grads, is_grad_enabled, record_op};
 use crate::error::{Result, bail};
 use crate::kernels::matmul::{MatmulPlan, matmul_float, matmul_int};
 use crate::tensor::{DType, Element, Shape, Tensor, broadcast_shapes};
@@ -26,18 +31,19 @@ impl Tensor {
                 other.shape()
             );
         }
-        let a = if ra == 1 {
-            self.unsqueeze(0)
+        // The shapes with a 1-D left operand as a row and a 1-D right operand as a column.
+        let da: Vec<usize> = if ra == 1 {
+            vec![1, self.dims()[0]]
         } else {
-            self.clone()
+            self.dims().to_vec()
         };
-        let b = if rb == 1 {
-            other.unsqueeze(1)
+        let db: Vec<usize> = if rb == 1 {
+            vec![other.dims()[0], 1]
         } else {
-            other.clone()
+            other.dims().to_vec()
         };
-        let (m, k) = (a.dims()[a.rank() - 2], a.dims()[a.rank() - 1]);
-        let (k2, n) = (b.dims()[b.rank() - 2], b.dims()[b.rank() - 1]);
+        let (m, k) = (da[da.len() - 2], da[da.len() - 1]);
+        let (k2, n) = (db[db.len() - 2], db[db.len() - 1]);
         if k != k2 {
             bail!(
                 Shape,
@@ -46,9 +52,7 @@ impl Tensor {
                 other.shape()
             );
         }
-        let ba = &a.dims()[..a.rank() - 2];
-        let bb = &b.dims()[..b.rank() - 2];
-        let batch = match broadcast_shapes(ba, bb) {
+        let batch = match broadcast_shapes(&da[..da.len() - 2], &db[..db.len() - 2]) {
             Some(s) => s,
             None => bail!(
                 Shape,
@@ -57,36 +61,95 @@ impl Tensor {
                 other.shape()
             ),
         };
-        let dtype = DType::promote(a.dtype(), b.dtype());
-        let (a, b) = (a.to_dtype(dtype), b.to_dtype(dtype));
-        let mut sa = batch.0.clone();
-        sa.extend([m, k]);
-        let mut sb = batch.0.clone();
-        sb.extend([k, n]);
-        let la = a.layout().broadcast_to(&Shape(sa));
-        let lb = b.layout().broadcast_to(&Shape(sb));
-        let plan = MatmulPlan::new(&la, &lb);
-        let mut out_shape = batch.0.clone();
-        out_shape.extend([m, n]);
-        let numel = plan.batch() * m * n;
-        let out = numeric_or_panic!(dtype, "matmul", T => {
-            let mut out = vec![T::zero(); numel];
-            a.with_slice::<T, _>(|da, _| b.with_slice::<T, _>(|db, _| {
-                with_float_dtype!(dtype, F => {
-                    // SAFETY-free reinterpretation: T and F are the same type in this arm.
-                    let (da, db): (&[F], &[F]) = (cast_slice(da), cast_slice(db));
-                    matmul_float::<F>(da, db, &plan, cast_slice_mut(&mut out));
-                }, matmul_int::<T>(da, db, &plan, &mut out))
-            }));
-            Tensor::from_vec(out, Shape(out_shape))
+        Ok(record_op(
+            "matmul",
+            &[self, other],
+            || matmul_forward(self, other, &batch, m, k, n),
+            |_, needs| matmul_rule(self, other, needs),
+        ))
+    }
+}
+
+/// The product of validated operands: `batch` is the broadcast batch shape, `m × k` and
+/// `k × n` the matrices (1-D operands counted as a row or a column).
+fn matmul_forward(x: &Tensor, y: &Tensor, batch: &Shape, m: usize, k: usize, n: usize) -> Tensor {
+    let (ra, rb) = (x.rank(), y.rank());
+    let a = if ra == 1 { x.unsqueeze(0) } else { x.clone() };
+    let b = if rb == 1 { y.unsqueeze(1) } else { y.clone() };
+    let dtype = DType::promote(a.dtype(), b.dtype());
+    let (a, b) = (a.to_dtype(dtype), b.to_dtype(dtype));
+    let mut sa = batch.0.clone();
+    sa.extend([m, k]);
+    let mut sb = batch.0.clone();
+    sb.extend([k, n]);
+    let la = a.layout().broadcast_to(&Shape(sa));
+    let lb = b.layout().broadcast_to(&Shape(sb));
+    let plan = MatmulPlan::new(&la, &lb);
+    let mut out_shape = batch.0.clone();
+    out_shape.extend([m, n]);
+    let numel = plan.batch() * m * n;
+    let out = numeric_or_panic!(dtype, "matmul", T => {
+        let mut out = vec![T::zero(); numel];
+        a.with_slice::<T, _>(|da, _| b.with_slice::<T, _>(|db, _| {
+            with_float_dtype!(dtype, F => {
+                // SAFETY-free reinterpretation: T and F are the same type in this arm.
+                let (da, db): (&[F], &[F]) = (cast_slice(da), cast_slice(db));
+                matmul_float::<F>(da, db, &plan, cast_slice_mut(&mut out));
+            }, matmul_int::<T>(da, db, &plan, &mut out))
+        }));
+        Tensor::from_vec(out, Shape(out_shape))
+    });
+    // Remove the dimensions that 1-D operands gained.
+    match (ra, rb) {
+        (1, 1) => out.reshape(&[]),
+        (1, _) => out.squeeze_dim(-2),
+        (_, 1) => out.squeeze_dim(-1),
+        _ => out,
+    }
+}
+
+/// The rule of `C = A·B` (as matrices, 1-D operands as a row or a column): ∂A = ∂C·Bᵀ and
+/// ∂B = Aᵀ·∂C, summed over the batch dimensions the operand was broadcast along.
+fn matmul_rule(
+    a: &Tensor,
+    b: &Tensor,
+    needs: &[bool],
+) -> impl Fn(&Tensor) -> Grads + Send + Sync + 'static + use<> {
+    let (ra, rb) = (a.rank(), b.rank());
+    // Each gradient needs the other operand.
+    let sa = needs[1].then(|| Saved::new("matmul", a));
+    let sb = needs[0].then(|| Saved::new("matmul", b));
+    let (shape_a, shape_b) = (a.shape().clone(), b.shape().clone());
+    move |g: &Tensor| {
+        let g2 = match (ra, rb) {
+            (1, 1) => g.reshape(&[1, 1]),
+            (1, _) => g.unsqueeze(-2),
+            (_, 1) => g.unsqueeze(-1),
+            _ => g.clone(),
+        };
+        let ga = sb.as_ref().map(|sb| {
+            let b = sb.get();
+            let bt = if rb == 1 { b.unsqueeze(0) } else { b.mt() };
+            let ga = g2.matmul(&bt);
+            let a2: Vec<usize> = if ra == 1 {
+                vec![1, shape_a[0]]
+            } else {
+                shape_a.to_vec()
+            };
+            ga.sum_to_size(a2).reshape_to(shape_a.clone())
         });
-        // Remove the dimensions that 1-D operands gained.
-        Ok(match (ra, rb) {
-            (1, 1) => out.reshape(&[]),
-            (1, _) => out.squeeze_dim(-2),
-            (_, 1) => out.squeeze_dim(-1),
-            _ => out,
-        })
+        let gb = sa.as_ref().map(|sa| {
+            let a = sa.get();
+            let at = if ra == 1 { a.unsqueeze(1) } else { a.mt() };
+            let gb = at.matmul(&g2);
+            let b2: Vec<usize> = if rb == 1 {
+                vec![shape_b[0], 1]
+            } else {
+                shape_b.to_vec()
+            };
+            gb.sum_to_size(b2).reshape_to(shape_b.clone())
+        });
+        grads([ga, gb])
     }
 }
 
@@ -485,79 +548,14 @@ impl Tensor {
                 o
             }
         };
-        // Common dtype, then diagonals of repeated labels as strided views.
-        let dtype = operands
-            .iter()
-            .map(|x| x.dtype())
-            .reduce(DType::promote)
-            .expect("operands");
-        let mut ops: Vec<Labelled> = Vec::with_capacity(operands.len());
-        for (x, ls) in operands.iter().zip(&labels) {
-            let x = x.to_dtype(dtype);
-            let mut uniq: Vec<usize> = Vec::new();
-            let mut shape = crate::tensor::Dims::new();
-            let mut strides = crate::tensor::Dims::new();
-            for (d, &l) in ls.iter().enumerate() {
-                match uniq.iter().position(|&u| u == l) {
-                    Some(p) => strides[p] += x.strides()[d],
-                    None => {
-                        uniq.push(l);
-                        shape.push(x.dims()[d]);
-                        strides.push(x.strides()[d]);
-                    }
-                }
-            }
-            let t = if uniq.len() == ls.len() {
-                x
-            } else {
-                x.view_with(crate::tensor::Layout {
-                    shape: Shape(shape),
-                    strides,
-                    offset: x.layout().offset,
-                })
-            };
-            ops.push(Labelled { t, labels: uniq });
-        }
-        // Contract left to right, keeping what the output or a later operand needs.
-        let mut later: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
-        for i in (0..ops.len().saturating_sub(1)).rev() {
-            let mut l = later[i + 1].clone();
-            l.extend(&ops[i + 1].labels);
-            later[i] = l;
-        }
-        let mut iter = ops.into_iter().enumerate();
-        let (_, first) = iter.next().expect("operands");
-        let mut keep0 = out.clone();
-        keep0.extend(&later[0]);
-        let mut acc = first.sum_except(&keep0);
-        for (i, next) in iter {
-            let mut keep = out.clone();
-            keep.extend(&later[i]);
-            acc = contract(acc, next, &keep, &sizes);
-        }
-        let acc = acc.sum_except(&out);
-        let perm: Vec<isize> = out
-            .iter()
-            .map(|l| {
-                acc.labels
-                    .iter()
-                    .position(|x| x == l)
-                    .expect("output label") as isize
-            })
-            .collect();
-        let target: Vec<usize> = out.iter().map(|&l| sizes[l]).collect();
-        let res = acc.t.permute(&perm);
-        let res = if res.dims() == target.as_slice() {
-            res
-        } else {
-            res.broadcast_to(Shape::from(target))
-        };
-        Ok(res.contiguous().to_dtype(dtype))
+        Ok(einsum_labelled(operands, &labels, &out, &sizes))
     }
 
     /// The inverse of a square matrix, or of each matrix in a batch `[..., n, n]`, by LU
     /// factorisation with partial pivoting in f64. Float dtypes are kept; integer input gives
     /// f32. Panics for a singular matrix; see [`Tensor::try_inverse`].
+    ///
+    /// The gradient is −A⁻ᵀ·∂C·A⁻ᵀ.
     pub fn inverse(&self) -> Tensor {
         or_panic(self.try_inverse())
     }
@@ -565,37 +563,301 @@ impl Tensor {
     /// [`Tensor::inverse`] returning an error (`inverse: matrix is singular`) instead.
     pub fn try_inverse(&self) -> Result<Tensor> {
         let n = square_size("inverse", self)?;
-        let data = self.to_vec::<f64>();
-        let results =
-            crate::kernels::linalg::per_matrix(&data, n, |m| crate::kernels::linalg::inverse(m, n));
-        let mut out = Vec::with_capacity(data.len());
-        for (i, r) in results.into_iter().enumerate() {
-            match r {
-                Some(v) => out.extend(v),
-                None if self.rank() == 2 => bail!(Invalid, "inverse: matrix is singular"),
-                None => bail!(
-                    Invalid,
-                    "inverse: matrix is singular (matrix {i} of the batch of shape {})",
-                    self.shape()
-                ),
+        let inv = crate::autograd::no_grad(|| -> Result<Tensor> {
+            let data = self.to_vec::<f64>();
+            let results = crate::kernels::linalg::per_matrix(&data, n, |m| {
+                crate::kernels::linalg::inverse(m, n)
+            });
+            let mut out = Vec::with_capacity(data.len());
+            for (i, r) in results.into_iter().enumerate() {
+                match r {
+                    Some(v) => out.extend(v),
+                    None if self.rank() == 2 => bail!(Invalid, "inverse: matrix is singular"),
+                    None => bail!(
+                        Invalid,
+                        "inverse: matrix is singular (matrix {i} of the batch of shape {})",
+                        self.shape()
+                    ),
+                }
             }
-        }
-        Ok(Tensor::from_vec(out, self.shape().clone()).to_dtype(float_dtype(self)))
+            Ok(Tensor::from_vec(out, self.shape().clone()).to_dtype(float_dtype(self)))
+        })?;
+        Ok(record_op(
+            "inverse",
+            &[self],
+            move || inv,
+            |out, _| {
+                let (sa, so) = (Saved::new("inverse", self), Saved::output("inverse", out));
+                move |g: &Tensor| {
+                    // Under create_graph the inverse must carry its graph: recompute it.
+                    let inv = if is_grad_enabled() {
+                        sa.get().inverse()
+                    } else {
+                        so.get().clone()
+                    };
+                    let it = inv.mt();
+                    grads([Some(it.matmul(g).matmul(&it) * -1.0)])
+                }
+            },
+        ))
     }
 
     /// The determinant of a square matrix, or of each matrix in a batch `[..., n, n]` (LU with
     /// partial pivoting in f64; exactly singular matrices give 0).
+    ///
+    /// The gradient is ∂C·det(A)·A⁻ᵀ; for a matrix the LU factorisation finds singular, the
+    /// same quantity is computed without the inverse, as the matrix of cofactors (determinants
+    /// of the (n−1)×(n−1) minors), so singular matrices get their true gradient too.
     pub fn det(&self) -> Tensor {
         let n = or_panic(square_size("det", self));
         let batch_shape = Shape::from(&self.dims()[..self.rank() - 2]);
-        let out: Vec<f64> = if n == 0 {
-            vec![1.0; batch_shape.numel()]
-        } else {
-            let data = self.to_vec::<f64>();
-            crate::kernels::linalg::per_matrix(&data, n, |m| crate::kernels::linalg::det(m, n))
-        };
-        Tensor::from_vec(out, batch_shape).to_dtype(float_dtype(self))
+        record_op(
+            "det",
+            &[self],
+            || {
+                let out: Vec<f64> = if n == 0 {
+                    vec![1.0; batch_shape.numel()]
+                } else {
+                    let data = self.to_vec::<f64>();
+                    crate::kernels::linalg::per_matrix(&data, n, |m| {
+                        crate::kernels::linalg::det(m, n)
+                    })
+                };
+                Tensor::from_vec(out, batch_shape).to_dtype(float_dtype(self))
+            },
+            |out, _| {
+                let (sa, so) = (Saved::new("det", self), Saved::output("det", out));
+                move |g: &Tensor| {
+                    let a = sa.get();
+                    let g = g.unsqueeze(-1).unsqueeze(-1);
+                    let grad = match a.try_inverse() {
+                        Ok(inv) => {
+                            let det = if is_grad_enabled() {
+                                a.det()
+                            } else {
+                                so.get().clone()
+                            };
+                            g * det.unsqueeze(-1).unsqueeze(-1) * inv.mt()
+                        }
+                        Err(_) => g * cofactors(a),
+                    };
+                    grads([Some(grad)])
+                }
+            },
+        )
     }
+}
+
+/// The cofactor matrix of each matrix in `a` (`[..., n, n]`): C_ij = (−1)^(i+j)·det(M_ij),
+/// M_ij being `a` without row i and column j; equal to det(A)·A⁻ᵀ where A is invertible.
+/// All n² minors are cut out with two `index_select`s and go through one batched `det`, so
+/// the result is differentiable.
+fn cofactors(a: &Tensor) -> Tensor {
+    let r = a.rank();
+    let n = a.dims()[r - 1];
+    if n <= 1 {
+        // The cofactor of a 1×1 matrix is det of the empty matrix: 1.
+        return a.ones_like();
+    }
+    let others: Vec<i64> = (0..n)
+        .flat_map(|i| (0..n).filter(move |&j| j != i))
+        .map(|j| j as i64)
+        .collect();
+    let others = Tensor::from_vec(others, [n * (n - 1)]);
+    let batch: Vec<isize> = a.dims()[..r - 2].iter().map(|&d| d as isize).collect();
+    let (n, m) = (n as isize, n as isize - 1);
+    let shape = |tail: &[isize]| [&batch[..], tail].concat();
+    // [..., i, row, col] with row ≠ i, then [..., i, row, j, col] with col ≠ j.
+    let rows = a.index_select(-2, &others).reshape(&shape(&[n, m, n]));
+    let minors = rows
+        .index_select(-1, &others)
+        .reshape(&shape(&[n, m, n, m]));
+    let mut perm: Vec<isize> = (0..r as isize - 2).collect();
+    let b = r as isize - 2;
+    perm.extend([b, b + 2, b + 1, b + 3]);
+    let dets = minors.permute(&perm).det();
+    let signs: Vec<f64> = (0..n * n)
+        .map(|k| if (k / n + k % n) % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    dets * Tensor::from_vec(signs, [n as usize, n as usize]).to_dtype(a.dtype())
+}
+
+/// The einsum of `operands` whose dimensions carry `labels` (validated, with the size of
+/// every label in `sizes`), giving the labels `out` in that order. Records one node whose rule
+/// is an einsum per operand.
+fn einsum_labelled(
+    operands: &[&Tensor],
+    labels: &[Vec<usize>],
+    out: &[usize],
+    sizes: &[usize; 64],
+) -> Tensor {
+    record_op(
+        "einsum",
+        operands,
+        || einsum_forward(operands, labels, out, sizes),
+        |_, needs| {
+            let saved: Vec<Saved> = operands.iter().map(|t| Saved::new("einsum", t)).collect();
+            let shapes: Vec<Shape> = operands.iter().map(|t| t.shape().clone()).collect();
+            let (labels, out, sizes, needs) =
+                (labels.to_vec(), out.to_vec(), *sizes, needs.to_vec());
+            move |g: &Tensor| {
+                let ops: Vec<&Tensor> = saved.iter().map(Saved::get).collect();
+                (0..ops.len())
+                    .map(|i| {
+                        needs[i].then(|| {
+                            einsum_operand_grad(g, &ops, i, &labels, &out, &sizes)
+                                .sum_to_size(shapes[i].clone())
+                        })
+                    })
+                    .collect()
+            }
+        },
+    )
+}
+
+/// ∂L/∂operand i of an einsum, in the broadcast sizes (the caller sums size-1 dimensions
+/// back). The operand's unique labels come from an einsum of `g` (labelled `out`) with the
+/// other operands; labels that appear nowhere else were summed out, so that gradient is
+/// repeated along them; a label repeated in the operand (a diagonal) gets the gradient on
+/// the diagonal and zeros off it.
+fn einsum_operand_grad(
+    g: &Tensor,
+    ops: &[&Tensor],
+    i: usize,
+    labels: &[Vec<usize>],
+    out: &[usize],
+    sizes: &[usize; 64],
+) -> Tensor {
+    let ls = &labels[i];
+    let mut uniq: Vec<usize> = Vec::new();
+    for &l in ls {
+        if !uniq.contains(&l) {
+            uniq.push(l);
+        }
+    }
+    let mut g_ops: Vec<&Tensor> = vec![g];
+    let mut g_labels: Vec<Vec<usize>> = vec![out.to_vec()];
+    for (j, (op, l)) in ops.iter().zip(labels).enumerate() {
+        if j != i {
+            g_ops.push(op);
+            g_labels.push(l.clone());
+        }
+    }
+    let present: Vec<usize> = uniq
+        .iter()
+        .copied()
+        .filter(|l| g_labels.iter().any(|ls| ls.contains(l)))
+        .collect();
+    let t = einsum_labelled(&g_ops, &g_labels, &present, sizes);
+    let full: Vec<usize> = uniq.iter().map(|&l| sizes[l]).collect();
+    let t = if present.len() < uniq.len() {
+        let kept: Vec<usize> = uniq
+            .iter()
+            .map(|l| if present.contains(l) { sizes[*l] } else { 1 })
+            .collect();
+        t.reshape_to(kept).broadcast_to(full)
+    } else {
+        t
+    };
+    if uniq.len() == ls.len() {
+        return t;
+    }
+    // Spread over the repeated dimensions: first occurrences keep their size, repeats get 1,
+    // then an identity matrix between each repeat and its first occurrence.
+    let first: Vec<usize> = ls
+        .iter()
+        .map(|l| ls.iter().position(|x| x == l).expect("label"))
+        .collect();
+    let spread: Vec<usize> = (0..ls.len())
+        .map(|p| if first[p] == p { sizes[ls[p]] } else { 1 })
+        .collect();
+    let mut t = t.reshape_to(spread);
+    for p in (0..ls.len()).filter(|&p| first[p] != p) {
+        let n = sizes[ls[p]];
+        let mut eye_shape = vec![1usize; ls.len()];
+        eye_shape[first[p]] = n;
+        eye_shape[p] = n;
+        let eye = Tensor::eye_dtype(n, n, t.dtype()).reshape_to(eye_shape);
+        t = t * eye;
+    }
+    t
+}
+
+/// The einsum computation proper (see [`einsum_labelled`]).
+fn einsum_forward(
+    operands: &[&Tensor],
+    labels: &[Vec<usize>],
+    out: &[usize],
+    sizes: &[usize; 64],
+) -> Tensor {
+    // Common dtype, then diagonals of repeated labels as strided views.
+    let dtype = operands
+        .iter()
+        .map(|x| x.dtype())
+        .reduce(DType::promote)
+        .expect("operands");
+    let mut ops: Vec<Labelled> = Vec::with_capacity(operands.len());
+    for (x, ls) in operands.iter().zip(labels) {
+        let x = x.to_dtype(dtype);
+        let mut uniq: Vec<usize> = Vec::new();
+        let mut shape = crate::tensor::Dims::new();
+        let mut strides = crate::tensor::Dims::new();
+        for (d, &l) in ls.iter().enumerate() {
+            match uniq.iter().position(|&u| u == l) {
+                Some(p) => strides[p] += x.strides()[d],
+                None => {
+                    uniq.push(l);
+                    shape.push(x.dims()[d]);
+                    strides.push(x.strides()[d]);
+                }
+            }
+        }
+        let t = if uniq.len() == ls.len() {
+            x
+        } else {
+            x.view_with(crate::tensor::Layout {
+                shape: Shape(shape),
+                strides,
+                offset: x.layout().offset,
+            })
+        };
+        ops.push(Labelled { t, labels: uniq });
+    }
+    // Contract left to right, keeping what the output or a later operand needs.
+    let mut later: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+    for i in (0..ops.len().saturating_sub(1)).rev() {
+        let mut l = later[i + 1].clone();
+        l.extend(&ops[i + 1].labels);
+        later[i] = l;
+    }
+    let mut iter = ops.into_iter().enumerate();
+    let (_, first) = iter.next().expect("operands");
+    let mut keep0 = out.to_vec();
+    keep0.extend(&later[0]);
+    let mut acc = first.sum_except(&keep0);
+    for (i, next) in iter {
+        let mut keep = out.to_vec();
+        keep.extend(&later[i]);
+        acc = contract(acc, next, &keep, sizes);
+    }
+    let acc = acc.sum_except(out);
+    let perm: Vec<isize> = out
+        .iter()
+        .map(|l| {
+            acc.labels
+                .iter()
+                .position(|x| x == l)
+                .expect("output label") as isize
+        })
+        .collect();
+    let target: Vec<usize> = out.iter().map(|&l| sizes[l]).collect();
+    let res = acc.t.permute(&perm);
+    let res = if res.dims() == target.as_slice() {
+        res
+    } else {
+        res.broadcast_to(Shape::from(target))
+    };
+    res.contiguous().to_dtype(dtype)
 }
 
 /// `n` for a tensor of shape `[..., n, n]`, or an error naming `op` and the shape.

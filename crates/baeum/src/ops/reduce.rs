@@ -6,7 +6,7 @@
 //! sums and products give i64; statistics of integer tensors (mean, var, std, norm,
 //! logsumexp, softmax) compute in f32.
 
-use crate::autograd::{grads, record_op};
+use crate::autograd::{Saved, grads, is_grad_enabled, record_op};
 use crate::kernels::reduce::{Run, reduce, softmax as softmax_kernel, sum_leading_rows, sum_run};
 use crate::tensor::{DType, Dim, Element, Float, Shape, Tensor, resolve_dim};
 use crate::{with_dtype, with_float_dtype};
@@ -56,6 +56,123 @@ fn reduce_plan(op: &str, x: &Tensor, dims: &[isize], keepdim: bool) -> (Vec<usiz
 /// The number of elements each output of a reduction over `red` folds.
 fn region_len(x: &Tensor, red: &[usize]) -> usize {
     red.iter().map(|&d| x.dims()[d]).product()
+}
+
+/// How a reduction's gradient is laid back over its input: results reshaped with the reduced
+/// dimensions kept (size 1), so they broadcast against the input.
+struct Unreduce {
+    /// The reduced dimensions, resolved (empty for a 0-d input).
+    dims: Vec<isize>,
+    /// The output's shape with keepdim.
+    kept: Shape,
+}
+
+impl Unreduce {
+    fn new(op: &str, x: &Tensor, dims: &[isize]) -> Unreduce {
+        let (red, kept) = reduce_plan(op, x, dims, true);
+        Unreduce {
+            dims: red.iter().map(|&d| d as isize).collect(),
+            kept,
+        }
+    }
+
+    /// A result of the reduction (with or without keepdim) with the reduced dimensions kept.
+    fn keep(&self, t: &Tensor) -> Tensor {
+        t.reshape_to(self.kept.clone())
+    }
+}
+
+/// 1.0 where `mask` is true, 0.0 elsewhere, in `like`'s dtype.
+fn indicator(mask: &Tensor, like: &Tensor) -> Tensor {
+    mask.to_dtype(like.dtype())
+}
+
+/// The gradient of a max or min (`y`, kept dims) over `u`: `g` split evenly among the elements
+/// equal to the extreme (PyTorch's convention for `max()`, `amax` and `amin`); where the extreme
+/// is NaN, among the NaNs.
+fn even_split_backward(g: &Tensor, x: &Tensor, y: &Tensor, u: &Unreduce) -> Tensor {
+    let hit = x.eq(y) | (x.isnan() & y.isnan());
+    let hit = indicator(&hit, g);
+    let count = hit.sum_dims(&u.dims, true);
+    g / count * hit
+}
+
+/// The gradient of a product over `u` (`g` and `y` with kept dims): `g` times the product of
+/// the other elements of the slice. Without zeros that is y / x; with zeros it is rebuilt from
+/// the product of the non-zeros, as a polynomial in the zeros, so that the second derivative
+/// is right too (PyTorch's `prod_backward` uses exclusive cumulative products for that).
+fn prod_backward(g: &Tensor, x: &Tensor, y: &Tensor, u: &Unreduce) -> Tensor {
+    let zero = x.eq_scalar(0.0);
+    if zero.sum().item::<i64>() == 0 {
+        let y = if is_grad_enabled() {
+            x.prod_dims(&u.dims, true)
+        } else {
+            y.clone()
+        };
+        return g * (y / x);
+    }
+    let dims = u.dims.as_slice();
+    let (one, nil) = (x.scalar_operand(1.0), x.scalar_operand(0.0));
+    let count = indicator(&zero, x).sum_dims(dims, true);
+    let nonzero = Tensor::where_(&zero, &one, x);
+    // The product of the non-zeros, and the product and sum of the zeros (0 in value, but
+    // their derivatives are what the second order needs).
+    let p = nonzero.prod_dims(dims, true);
+    let zeros_prod = Tensor::where_(&zero, x, &one).prod_dims(dims, true);
+    let zeros_sum = Tensor::where_(&zero, x, &nil).sum_dims(dims, true);
+    // At a zero, the others are the non-zeros and the other zeros: none (a factor 1), one
+    // (the sum of the zeros minus this one), or more (0 to second order).
+    let other_zeros = Tensor::where_(
+        &count.eq_scalar(1.0),
+        &one,
+        &Tensor::where_(&count.eq_scalar(2.0), &(zeros_sum - x), &nil),
+    );
+    let others = Tensor::where_(&zero, &(&p * other_zeros), &(&p / &nonzero * zeros_prod));
+    g * others
+}
+
+/// The gradient of a variance over `u` with divisor `div` (`g` with kept dims):
+/// 2(x − mean)/div · g.
+fn var_backward(g: &Tensor, x: &Tensor, u: &Unreduce, div: f64) -> Tensor {
+    g * (x - x.mean_dims(&u.dims, true)) * (2.0 / div)
+}
+
+/// The gradient of the p-norm `n` (kept dims) over `u` (`g` with kept dims), as PyTorch's
+/// `norm_backward`.
+fn norm_backward(g: &Tensor, x: &Tensor, n: &Tensor, p: f64, u: &Unreduce) -> Tensor {
+    let (one, nil) = (x.scalar_operand(1.0), x.scalar_operand(0.0));
+    if p == 0.0 {
+        return x.zeros_like();
+    }
+    if p == 1.0 {
+        return g * x.sign();
+    }
+    if p.is_infinite() {
+        let hit = indicator(&x.abs().eq(n), g);
+        let count = hit.sum_dims(&u.dims, true);
+        return g / count * hit * x.sign();
+    }
+    // Safe divisors: the branch a `where` does not take must stay finite, or 0·∞ would reach
+    // a second derivative.
+    let zero_norm = n.eq_scalar(0.0);
+    let n_safe = Tensor::where_(&zero_norm, &one, n);
+    if p == 2.0 {
+        return x * Tensor::where_(&zero_norm, &nil, &(g / n_safe));
+    }
+    let a = x.abs();
+    if p < 1.0 {
+        // |x|^(p−1) is infinite at 0: those elements get 0, as in PyTorch.
+        let at_zero = x.eq_scalar(0.0);
+        let a_safe = Tensor::where_(&at_zero, &one, &a);
+        let scaled = x.sign() * Tensor::where_(&at_zero, &nil, &a_safe.powf(p - 1.0));
+        return scaled * g * n.powf(1.0 - p);
+    }
+    let scaled = x.sign() * a.powf(p - 1.0);
+    scaled * Tensor::where_(&zero_norm, &nil, &(g / n_safe.powf(p - 1.0)))
+}
+
+fn to_usize(dims: &[isize]) -> Vec<usize> {
+    dims.iter().map(|&d| d as usize).collect()
 }
 
 /// `x` as a float tensor for statistics (integers and bools compute in f32).
@@ -235,7 +352,8 @@ impl Tensor {
         self.mean_dims(&[dim.to_isize()], keepdim)
     }
 
-    /// The mean over several dimensions (all of them for `&[]`).
+    /// The mean over several dimensions (all of them for `&[]`). Differentiated through the
+    /// sum and the division.
     pub fn mean_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
         // The sum's kernel (with its fast path for leading dims), divided by the count.
         let x = as_float(self);
@@ -253,8 +371,28 @@ impl Tensor {
         self.prod_dims(&[dim.to_isize()], keepdim)
     }
 
-    /// The product over several dimensions (all of them for `&[]`).
+    /// The product over several dimensions (all of them for `&[]`). The gradient of each
+    /// element is the product of the others in its slice, zeros included.
     pub fn prod_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        record_op(
+            "prod_dims",
+            &[self],
+            || self.prod_dims_forward(dims, keepdim),
+            |out, _| {
+                let u = Unreduce::new("prod", self, dims);
+                let (sx, so) = (
+                    Saved::new("prod_dims", self),
+                    Saved::output("prod_dims", out),
+                );
+                move |g: &Tensor| {
+                    let y = u.keep(so.get());
+                    grads([Some(prod_backward(&u.keep(g), sx.get(), &y, &u))])
+                }
+            },
+        )
+    }
+
+    fn prod_dims_forward(&self, dims: &[isize], keepdim: bool) -> Tensor {
         let (red, shape) = reduce_plan("prod", self, dims, keepdim);
         with_float_dtype!(self.dtype(), T => {
             let out = reduce::<T, f64, T>(self, &red, || 1.0, |a, r| {
@@ -321,36 +459,95 @@ impl Tensor {
         self.extreme(op, &red, shape, which)
     }
 
+    /// Records a max/min-style reduction over `dims` whose gradient is split evenly among the
+    /// elements equal to the extreme.
+    fn record_even_split(
+        &self,
+        op: &'static str,
+        dims: &[isize],
+        forward: impl FnOnce() -> Tensor,
+    ) -> Tensor {
+        record_op(op, &[self], forward, |out, _| {
+            let u = Unreduce::new(op, self, dims);
+            let (sx, so) = (Saved::new(op, self), Saved::output(op, out));
+            move |g: &Tensor| {
+                let y = u.keep(so.get());
+                grads([Some(even_split_backward(&u.keep(g), sx.get(), &y, &u))])
+            }
+        })
+    }
+
+    /// Records the values of `max_dim`/`min_dim`: the gradient goes to the element whose index
+    /// was returned (the first on ties, as PyTorch), the indices carry none.
+    fn extreme_dim_recorded(
+        &self,
+        op: &'static str,
+        dim: isize,
+        keepdim: bool,
+        which: Extreme,
+    ) -> (Tensor, Tensor) {
+        let (values, indices) = self.extreme_dim(op, dim, keepdim, which);
+        let values = record_op(
+            op,
+            &[self],
+            || values,
+            |_, _| {
+                let u = Unreduce::new(op, self, &[dim]);
+                let shape = self.shape().clone();
+                let at = u.keep(&indices);
+                move |g: &Tensor| {
+                    if shape.is_empty() {
+                        return grads([Some(g.reshape_to(shape.clone()))]);
+                    }
+                    let hit = Tensor::zeros_dtype(shape.clone(), g.dtype())
+                        .scatter_value(u.dims[0], &at, 1.0);
+                    grads([Some(u.keep(g) * hit)])
+                }
+            },
+        );
+        (values, indices)
+    }
+
     /// The largest element as a 0-d tensor; NaN if there is one. Panics on an empty tensor.
+    /// The gradient is split evenly among the elements equal to the maximum.
     pub fn max(&self) -> Tensor {
-        self.extreme_all(Extreme::Max, "max").0
+        self.record_even_split("max", &[], || self.extreme_all(Extreme::Max, "max").0)
     }
 
     /// The smallest element as a 0-d tensor; NaN if there is one. Panics on an empty tensor.
+    /// The gradient is split evenly among the elements equal to the minimum.
     pub fn min(&self) -> Tensor {
-        self.extreme_all(Extreme::Min, "min").0
+        self.record_even_split("min", &[], || self.extreme_all(Extreme::Min, "min").0)
     }
 
     /// The maxima along `dim` and their i64 indices (the first one on ties; a NaN wins).
+    /// The gradient of the values goes to the returned index only.
     pub fn max_dim(&self, dim: impl Dim, keepdim: bool) -> (Tensor, Tensor) {
-        self.extreme_dim("max_dim", dim.to_isize(), keepdim, Extreme::Max)
+        self.extreme_dim_recorded("max_dim", dim.to_isize(), keepdim, Extreme::Max)
     }
 
     /// The minima along `dim` and their i64 indices (the first one on ties; a NaN wins).
+    /// The gradient of the values goes to the returned index only.
     pub fn min_dim(&self, dim: impl Dim, keepdim: bool) -> (Tensor, Tensor) {
-        self.extreme_dim("min_dim", dim.to_isize(), keepdim, Extreme::Min)
+        self.extreme_dim_recorded("min_dim", dim.to_isize(), keepdim, Extreme::Min)
     }
 
-    /// The maximum over several dimensions (all of them for `&[]`), values only.
+    /// The maximum over several dimensions (all of them for `&[]`), values only. The gradient
+    /// is split evenly among the elements equal to the maximum.
     pub fn amax(&self, dims: &[isize], keepdim: bool) -> Tensor {
-        let (red, shape) = reduce_plan("amax", self, dims, keepdim);
-        self.extreme("amax", &red, shape, Extreme::Max).0
+        self.record_even_split("amax", dims, || {
+            let (red, shape) = reduce_plan("amax", self, dims, keepdim);
+            self.extreme("amax", &red, shape, Extreme::Max).0
+        })
     }
 
-    /// The minimum over several dimensions (all of them for `&[]`), values only.
+    /// The minimum over several dimensions (all of them for `&[]`), values only. The gradient
+    /// is split evenly among the elements equal to the minimum.
     pub fn amin(&self, dims: &[isize], keepdim: bool) -> Tensor {
-        let (red, shape) = reduce_plan("amin", self, dims, keepdim);
-        self.extreme("amin", &red, shape, Extreme::Min).0
+        self.record_even_split("amin", dims, || {
+            let (red, shape) = reduce_plan("amin", self, dims, keepdim);
+            self.extreme("amin", &red, shape, Extreme::Min).0
+        })
     }
 
     /// The index of the largest element of the flattened tensor, as a 0-d i64 tensor.
@@ -386,6 +583,20 @@ impl Tensor {
     /// The variance over several dimensions (all of them for `&[]`), computed with per-run
     /// two-pass moments merged exactly, so large offsets do not cancel.
     pub fn var_dims(&self, dims: &[isize], unbiased: bool, keepdim: bool) -> Tensor {
+        record_op(
+            "var_dims",
+            &[self],
+            || self.var_dims_forward(dims, unbiased, keepdim),
+            |_, _| {
+                let u = Unreduce::new("var", self, dims);
+                let div = region_len(self, &to_usize(&u.dims)) as f64 - f64::from(unbiased);
+                let sx = Saved::new("var_dims", self);
+                move |g: &Tensor| grads([Some(var_backward(&u.keep(g), sx.get(), &u, div))])
+            },
+        )
+    }
+
+    fn var_dims_forward(&self, dims: &[isize], unbiased: bool, keepdim: bool) -> Tensor {
         let x = as_float(self);
         let (red, shape) = reduce_plan("var", &x, dims, keepdim);
         let ddof = if unbiased { 1.0 } else { 0.0 };
@@ -406,12 +617,37 @@ impl Tensor {
 
     /// The standard deviation of all elements (see [`Tensor::var`]).
     pub fn std(&self, unbiased: bool) -> Tensor {
-        self.var(unbiased).sqrt()
+        self.std_dims(&[], unbiased, false)
     }
 
-    /// The standard deviation over several dimensions (see [`Tensor::var_dims`]).
+    /// The standard deviation over several dimensions (see [`Tensor::var_dims`]). Where it is
+    /// 0 the gradient is 0 (PyTorch's convention), not the NaN of √ at 0.
     pub fn std_dims(&self, dims: &[isize], unbiased: bool, keepdim: bool) -> Tensor {
-        self.var_dims(dims, unbiased, keepdim).sqrt()
+        record_op(
+            "std_dims",
+            &[self],
+            || self.var_dims_forward(dims, unbiased, keepdim).sqrt(),
+            |out, _| {
+                let u = Unreduce::new("std", self, dims);
+                let div = region_len(self, &to_usize(&u.dims)) as f64 - f64::from(unbiased);
+                let (sx, so) = (Saved::new("std_dims", self), Saved::output("std_dims", out));
+                move |g: &Tensor| {
+                    let x = sx.get();
+                    let s = if is_grad_enabled() {
+                        x.std_dims(&u.dims, unbiased, true)
+                    } else {
+                        u.keep(so.get())
+                    };
+                    // ∂std = ∂var / (2·std), masked where std = 0 (with a safe divisor, so the
+                    // branch not taken has no infinity for a second derivative to meet).
+                    let flat = s.eq_scalar(0.0);
+                    let safe = Tensor::where_(&flat, &s.scalar_operand(1.0), &s);
+                    let gv =
+                        Tensor::where_(&flat, &s.scalar_operand(0.0), &(u.keep(g) / (safe * 2.0)));
+                    grads([Some(var_backward(&gv, x, &u, div))])
+                }
+            },
+        )
     }
 
     // ----- logsumexp, norm -----
@@ -423,7 +659,32 @@ impl Tensor {
 
     /// log Σ exp(x) over several dimensions (all of them for `&[]`), stable: the maximum is
     /// subtracted first. Regions of only −∞ (or empty ones) give −∞, a +∞ gives +∞, a NaN NaN.
+    /// The gradient is g · exp(x − logsumexp(x)).
     pub fn logsumexp_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        record_op(
+            "logsumexp",
+            &[self],
+            || self.logsumexp_forward(dims, keepdim),
+            |out, _| {
+                let u = Unreduce::new("logsumexp", self, dims);
+                let (sx, so) = (
+                    Saved::new("logsumexp", self),
+                    Saved::output("logsumexp", out),
+                );
+                move |g: &Tensor| {
+                    let x = sx.get();
+                    let y = if is_grad_enabled() {
+                        x.logsumexp_dims(&u.dims, true)
+                    } else {
+                        u.keep(so.get())
+                    };
+                    grads([Some(u.keep(g) * (x - y).exp())])
+                }
+            },
+        )
+    }
+
+    fn logsumexp_forward(&self, dims: &[isize], keepdim: bool) -> Tensor {
         let x = as_float(self);
         let (red, shape) = reduce_plan("logsumexp", &x, dims, keepdim);
         with_float_dtype!(x.dtype(), T => {
@@ -478,7 +739,32 @@ impl Tensor {
     }
 
     /// The p-norm over several dimensions (all of them for `&[]`).
+    ///
+    /// Gradients as PyTorch's: sign(x)·|x|^(p−1) / ‖x‖^(p−1), 0 for a zero norm (the
+    /// subgradient, so a zero vector gets 0 for p = 2); sign(x) for p = 1; for p = ±∞ split
+    /// evenly among the elements of extreme |x|, with their sign; 0 for p = 0.
     pub fn norm_dims(&self, p: f64, dims: &[isize], keepdim: bool) -> Tensor {
+        record_op(
+            "norm",
+            &[self],
+            || self.norm_forward(p, dims, keepdim),
+            |out, _| {
+                let u = Unreduce::new("norm", self, dims);
+                let (sx, so) = (Saved::new("norm", self), Saved::output("norm", out));
+                move |g: &Tensor| {
+                    let x = sx.get();
+                    let n = if is_grad_enabled() {
+                        x.norm_dims(p, &u.dims, true)
+                    } else {
+                        u.keep(so.get())
+                    };
+                    grads([Some(norm_backward(&u.keep(g), x, &n, p, &u))])
+                }
+            },
+        )
+    }
+
+    fn norm_forward(&self, p: f64, dims: &[isize], keepdim: bool) -> Tensor {
         assert!(!p.is_nan(), "norm: p must be a number, got NaN");
         let x = as_float(self);
         let (red, shape) = reduce_plan("norm", &x, dims, keepdim);
@@ -527,14 +813,51 @@ impl Tensor {
     // ----- softmax -----
 
     /// exp(x) / Σ exp(x) along `dim`, stable (the maximum is subtracted first); integer
-    /// tensors compute in f32.
+    /// tensors compute in f32. The gradient is y·(g − Σ g·y), y the softmax.
     pub fn softmax(&self, dim: impl Dim) -> Tensor {
-        self.softmax_impl(dim.resolve(self.rank(), "softmax"), false)
+        let d = dim.resolve(self.rank(), "softmax");
+        record_op(
+            "softmax",
+            &[self],
+            || self.softmax_impl(d, false),
+            |out, _| {
+                let (sx, so) = (Saved::new("softmax", self), Saved::output("softmax", out));
+                move |g: &Tensor| {
+                    let y = if is_grad_enabled() {
+                        sx.get().softmax(d)
+                    } else {
+                        so.get().clone()
+                    };
+                    let s = (g * &y).sum_dims(&[d as isize], true);
+                    grads([Some(&y * (g - s))])
+                }
+            },
+        )
     }
 
-    /// log(softmax(x)) along `dim`, computed as x − max − log Σ exp(x − max).
+    /// log(softmax(x)) along `dim`, computed as x − max − log Σ exp(x − max). The gradient is
+    /// g − softmax(x)·Σ g.
     pub fn log_softmax(&self, dim: impl Dim) -> Tensor {
-        self.softmax_impl(dim.resolve(self.rank(), "log_softmax"), true)
+        let d = dim.resolve(self.rank(), "log_softmax");
+        record_op(
+            "log_softmax",
+            &[self],
+            || self.softmax_impl(d, true),
+            |out, _| {
+                let (sx, so) = (
+                    Saved::new("log_softmax", self),
+                    Saved::output("log_softmax", out),
+                );
+                move |g: &Tensor| {
+                    let y = if is_grad_enabled() {
+                        sx.get().softmax(d)
+                    } else {
+                        so.get().exp()
+                    };
+                    grads([Some(g - y * g.sum_dims(&[d as isize], true))])
+                }
+            },
+        )
     }
 
     fn softmax_impl(&self, dim: usize, log: bool) -> Tensor {

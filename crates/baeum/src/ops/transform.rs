@@ -1,10 +1,15 @@
 //! Shape-changing copies and orderings: pad, repeat, tile, flip, roll, tril/triu, cumsum,
 //! cumprod, sort, argsort, topk.
+//!
+//! Gradients: each copy sends the upstream gradient back along the same index maps (flip
+//! flips it, roll rolls it back, repeat sums the tiles, pad crops or folds the border back);
+//! sort and topk values are gathers, differentiable through `gather`.
 
 use std::cmp::Ordering;
 
-use super::index::dim_for;
+use super::index::{dim_for, index_add_zeros};
 use super::or_panic;
+use crate::autograd::{Saved, grads, is_grad_enabled, record_op};
 use crate::error::{Result, bail};
 use crate::kernels::gather::{FILL, gather_axes};
 use crate::tensor::{DType, Dim, Element, Shape, Tensor};
@@ -48,10 +53,11 @@ fn map_lanes<T: Element, U: Element>(
     out_len: usize,
     mut f: impl FnMut(&[T], &mut Vec<U>),
 ) -> Tensor {
+    // Only values are read here: no graph for the intermediate views.
     let x1 = if x.rank() == 0 {
-        x.reshape(&[1])
+        x.detach().reshape(&[1])
     } else {
-        x.clone()
+        x.detach()
     };
     let last = x1.rank() - 1;
     let t = x1.transpose(d, last);
@@ -89,7 +95,52 @@ impl Tensor {
     }
 
     /// [`Tensor::pad`] returning an error for malformed pads.
+    ///
+    /// The gradient crops the constant border away (and zero-fills what a negative pad
+    /// cropped); in the other modes every border element's gradient is added back to the
+    /// element it copies.
     pub fn try_pad(&self, pads: &[isize], mode: PadMode) -> Result<Tensor> {
+        let (maps, shape) = self.pad_maps(pads, mode)?;
+        let fill = match mode {
+            PadMode::Constant(v) => v,
+            _ => 0.0,
+        };
+        Ok(record_op(
+            "pad",
+            &[self],
+            || {
+                with_dtype!(self.dtype(), T => {
+                    Tensor::from_vec(gather_axes::<T>(self, &maps, T::from_f64(fill)), shape)
+                })
+            },
+            |_, _| {
+                let rank = self.rank();
+                // The padded dimensions, with the source index of each output position.
+                let folds: Vec<(usize, Vec<usize>, usize)> = pads
+                    .chunks(2)
+                    .enumerate()
+                    .filter(|(_, pair)| pair[0] != 0 || pair[1] != 0)
+                    .map(|(k, _)| {
+                        let d = rank - 1 - k;
+                        (d, maps[d].clone(), self.dims()[d])
+                    })
+                    .collect();
+                let crop: Vec<isize> = pads.iter().map(|&p| -p).collect();
+                move |g: &Tensor| {
+                    grads([Some(match mode {
+                        PadMode::Constant(_) => g.pad(&crop, PadMode::Constant(0.0)),
+                        _ => folds
+                            .iter()
+                            .fold(g.clone(), |t, (d, map, n)| index_add_zeros(&t, *d, map, *n)),
+                    })])
+                }
+            },
+        ))
+    }
+
+    /// For each dimension, the source index of every output position of [`Tensor::pad`]
+    /// ([`FILL`] for the constant border), and the output shape.
+    fn pad_maps(&self, pads: &[isize], mode: PadMode) -> Result<(Vec<Vec<usize>>, Shape)> {
         let rank = self.rank();
         if !pads.len().is_multiple_of(2) {
             bail!(
@@ -169,13 +220,7 @@ impl Tensor {
                 .collect();
             shape.0[d] = m as usize;
         }
-        let fill = match mode {
-            PadMode::Constant(v) => v,
-            _ => 0.0,
-        };
-        Ok(with_dtype!(self.dtype(), T => {
-            Tensor::from_vec(gather_axes::<T>(self, &maps, T::from_f64(fill)), shape)
-        }))
+        Ok((maps, shape))
     }
 
     /// The tensor repeated `repeats[i]` times along dimension `i` (`torch.Tensor.repeat`);
@@ -188,18 +233,43 @@ impl Tensor {
             repeats.len(),
             self.shape()
         );
-        let mut x = self.clone();
-        for _ in self.rank()..repeats.len() {
-            x = x.unsqueeze(0);
-        }
-        let maps: Vec<Vec<usize>> = x
-            .dims()
-            .iter()
-            .zip(repeats)
-            .map(|(&n, &r)| (0..n * r).map(|i| i % n).collect())
-            .collect();
-        let shape = Shape(maps.iter().map(Vec::len).collect());
-        with_dtype!(self.dtype(), T => Tensor::from_vec(gather_axes::<T>(&x, &maps, T::default()), shape))
+        // The tensor with leading size-1 dimensions for the extra counts.
+        let mut dims = vec![1usize; repeats.len() - self.rank()];
+        dims.extend_from_slice(self.dims());
+        record_op(
+            "repeat",
+            &[self],
+            || {
+                let x = self.reshape_to(dims.clone());
+                let maps: Vec<Vec<usize>> = dims
+                    .iter()
+                    .zip(repeats)
+                    .map(|(&n, &r)| (0..n * r).map(|i| i % n).collect())
+                    .collect();
+                let shape = Shape(maps.iter().map(Vec::len).collect());
+                with_dtype!(self.dtype(), T => Tensor::from_vec(gather_axes::<T>(&x, &maps, T::default()), shape))
+            },
+            |_, _| {
+                // Output dimension k of size r·n is r tiles of n: split it into [r, n] and sum
+                // the tiles.
+                let split: Vec<isize> = dims
+                    .iter()
+                    .zip(repeats)
+                    .flat_map(|(&n, &r)| [r as isize, n as isize])
+                    .collect();
+                let tiles: Vec<isize> = (0..dims.len() as isize).map(|k| 2 * k).collect();
+                let from = self.shape().clone();
+                move |g: &Tensor| {
+                    grads([Some(if tiles.is_empty() {
+                        g.clone()
+                    } else {
+                        g.reshape(&split)
+                            .sum_dims(&tiles, false)
+                            .reshape_to(from.clone())
+                    })])
+                }
+            },
+        )
     }
 
     /// [`Tensor::repeat`] where fewer counts than dimensions are padded with leading 1s
@@ -224,7 +294,15 @@ impl Tensor {
                 maps[d].reverse();
             }
         }
-        with_dtype!(self.dtype(), T => Tensor::from_vec(gather_axes::<T>(self, &maps, T::default()), self.shape().clone()))
+        record_op(
+            "flip",
+            &[self],
+            || with_dtype!(self.dtype(), T => Tensor::from_vec(gather_axes::<T>(self, &maps, T::default()), self.shape().clone())),
+            |_, _| {
+                let dims = dims.to_vec();
+                move |g: &Tensor| grads([Some(g.flip(&dims))])
+            },
+        )
     }
 
     /// The entries shifted by `shifts[i]` along `dims[i]`, wrapping around (`torch.roll`).
@@ -261,42 +339,74 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        with_dtype!(self.dtype(), T => Tensor::from_vec(gather_axes::<T>(self, &maps, T::default()), self.shape().clone()))
+        record_op(
+            "roll",
+            &[self],
+            || with_dtype!(self.dtype(), T => Tensor::from_vec(gather_axes::<T>(self, &maps, T::default()), self.shape().clone())),
+            |_, _| {
+                let back: Vec<isize> = shifts.iter().map(|&s| -s).collect();
+                let dims = dims.to_vec();
+                move |g: &Tensor| grads([Some(g.roll(&back, &dims))])
+            },
+        )
     }
 
-    fn triangle(&self, op: &str, keep: impl Fn(i64, i64) -> bool) -> Tensor {
+    /// The lower (`lower`) or upper triangle relative to `diagonal`; the gradient keeps the
+    /// same triangle of the upstream gradient.
+    fn triangle(&self, op: &'static str, diagonal: i64, lower: bool) -> Tensor {
+        let keep = |i: i64, j: i64| {
+            if lower {
+                j - i <= diagonal
+            } else {
+                j - i >= diagonal
+            }
+        };
         assert!(
             self.rank() >= 2,
             "{op}: expects a tensor of at least 2 dimensions, got shape {}",
             self.shape()
         );
         let (rows, cols) = (self.dims()[self.rank() - 2], self.dims()[self.rank() - 1]);
-        with_dtype!(self.dtype(), T => {
-            let mut v = self.to_vec::<T>();
-            for (k, x) in v.iter_mut().enumerate() {
-                let j = (k % cols) as i64;
-                let i = ((k / cols) % rows) as i64;
-                if !keep(i, j) {
-                    *x = T::zero();
+        record_op(
+            op,
+            &[self],
+            || {
+                with_dtype!(self.dtype(), T => {
+                    let mut v = self.to_vec::<T>();
+                    for (k, x) in v.iter_mut().enumerate() {
+                        let j = (k % cols) as i64;
+                        let i = ((k / cols) % rows) as i64;
+                        if !keep(i, j) {
+                            *x = T::zero();
+                        }
+                    }
+                    Tensor::from_vec(v, self.shape().clone())
+                })
+            },
+            |_, _| {
+                move |g: &Tensor| {
+                    grads([Some(if lower {
+                        g.tril(diagonal)
+                    } else {
+                        g.triu(diagonal)
+                    })])
                 }
-            }
-            Tensor::from_vec(v, self.shape().clone())
-        })
+            },
+        )
     }
 
     /// The lower triangle of the last two dimensions: elements with `col - row <= diagonal`
     /// kept, the rest zero (`torch.tril`); batched over leading dimensions.
     pub fn tril(&self, diagonal: i64) -> Tensor {
-        self.triangle("tril", |i, j| j - i <= diagonal)
+        self.triangle("tril", diagonal, true)
     }
 
     /// The upper triangle: elements with `col - row >= diagonal` kept (`torch.triu`).
     pub fn triu(&self, diagonal: i64) -> Tensor {
-        self.triangle("triu", |i, j| j - i >= diagonal)
+        self.triangle("triu", diagonal, false)
     }
 
-    fn cumulative(&self, op: &str, dim: impl Dim, sum: bool) -> Tensor {
-        let d = dim.resolve(self.rank(), op);
+    fn cumulative(&self, d: usize, sum: bool) -> Tensor {
         let n = if self.rank() == 0 { 1 } else { self.dims()[d] };
         match self.dtype() {
             DType::F32 => map_lanes::<f32, f32>(self, d, n, |lane, out| {
@@ -349,13 +459,33 @@ impl Tensor {
 
     /// Running sums along `dim` (`torch.cumsum`). Integer and bool tensors give i64 (sums
     /// wrap on overflow); f32 accumulates in f64 and f64 with compensated summation.
+    /// The gradient is the running sum of the upstream gradient from the back.
     pub fn cumsum(&self, dim: impl Dim) -> Tensor {
-        self.cumulative("cumsum", dim, true)
+        let d = dim.resolve(self.rank(), "cumsum");
+        record_op(
+            "cumsum",
+            &[self],
+            || self.cumulative(d, true),
+            |_, _| move |g: &Tensor| grads([Some(reverse_cumsum(g, d))]),
+        )
     }
 
     /// Running products along `dim` (`torch.cumprod`), with the dtypes of [`Tensor::cumsum`].
+    ///
+    /// The gradient is exact also where the input holds zeros: ∂out_j/∂x_k is the product of
+    /// x_0..x_j without x_k, so entries after a lane's first zero get none, and the first zero
+    /// gets the products that skip it.
     pub fn cumprod(&self, dim: impl Dim) -> Tensor {
-        self.cumulative("cumprod", dim, false)
+        let d = dim.resolve(self.rank(), "cumprod");
+        record_op(
+            "cumprod",
+            &[self],
+            || self.cumulative(d, false),
+            |out, _| {
+                let (sx, so) = (Saved::new("cumprod", self), Saved::output("cumprod", out));
+                move |g: &Tensor| grads([Some(cumprod_backward(g, sx.get(), so.get(), d))])
+            },
+        )
     }
 
     /// The i64 indices that sort each lane along `dim` (`torch.argsort(stable=True)`): equal
@@ -436,4 +566,71 @@ impl Tensor {
         }));
         Ok((self.gather(d, &idx), idx))
     }
+}
+
+/// Σ_{j ≥ k} g_j along `d`: the adjoint of a running sum.
+fn reverse_cumsum(g: &Tensor, d: usize) -> Tensor {
+    if g.rank() == 0 {
+        return g.clone();
+    }
+    let f = [d as isize];
+    g.flip(&f).cumsum(d).flip(&f)
+}
+
+/// ∂L/∂x_k of `x.cumprod(d)` as Σ_{j ≥ k} g_j · (Π_{i < k} x_i) · (Π_{k < i ≤ j} x_i), with the
+/// products for every pair (k, j) of a lane: a polynomial in x and g, so every derivative of it
+/// is right, zeros or not, at the cost of n² values per lane (used only under create_graph for
+/// inputs with zeros).
+fn cumprod_backward_products(g: &Tensor, x: &Tensor, d: usize) -> Tensor {
+    let (xt, gt) = (x.transpose(d, -1), g.transpose(d, -1));
+    let n = xt.dims()[xt.rank() - 1];
+    let dtype = x.dtype();
+    // Π_{i < k} x_i: the running product of [1, x_0, ..., x_{n-2}].
+    let mut one_shape = xt.shape().clone();
+    one_shape.0[xt.rank() - 1] = 1;
+    let ones = Tensor::ones_dtype(one_shape, dtype);
+    let before = Tensor::cat(&[&ones, &xt.narrow(-1, 0, n - 1)], -1).cumprod(-1);
+    // Row k holds x_i for i > k and 1 elsewhere; its running product is Π_{k < i ≤ j} x_i.
+    let later = Tensor::ones_dtype([n, n], dtype).triu(1);
+    let rows = xt.unsqueeze(-2) * &later + later.rsub_scalar(1.0);
+    let from_k = Tensor::ones_dtype([n, n], dtype).triu(0);
+    let after = (gt.unsqueeze(-2) * rows.cumprod(-1) * from_k).sum_dim(-1, false);
+    (before * after).transpose(d, -1)
+}
+
+/// ∂L/∂x of `out = x.cumprod(d)`: Σ_{j ≥ k} g_j · Π_{i ≤ j, i ≠ k} x_i, without dividing by
+/// zero. Before a lane's first zero z this is Σ_{j ≥ k} g_j·out_j / x_k (later outputs are 0);
+/// at z it is Σ_{j ≥ z} g_j·cumprod(x with x_z = 1)_j; after z it is 0. Written with
+/// differentiable operations (masks are constants), so it has second derivatives.
+fn cumprod_backward(g: &Tensor, x: &Tensor, out: &Tensor, d: usize) -> Tensor {
+    if x.rank() == 0 {
+        return g.clone();
+    }
+    // Under create_graph the output must carry its graph: recompute it.
+    let out = if is_grad_enabled() {
+        x.cumprod(d)
+    } else {
+        out.clone()
+    };
+    let is_zero = x.eq_scalar(0.0);
+    if !is_zero.to_vec::<bool>().contains(&true) {
+        return reverse_cumsum(&(g * &out), d) / x;
+    }
+    if is_grad_enabled() {
+        // The masks below are constants, which would lose the second derivatives across a
+        // zero: under create_graph use the product formula, which holds everywhere.
+        return cumprod_backward_products(g, x, d);
+    }
+    let dtype = x.dtype();
+    let zeros_so_far = is_zero.to_dtype(dtype).cumsum(d);
+    let before = zeros_so_far.eq_scalar(0.0).to_dtype(dtype);
+    let first = is_zero
+        .logical_and(&zeros_so_far.eq_scalar(1.0))
+        .to_dtype(dtype);
+    // 1 where the division is not used, so it stays finite.
+    let safe_x = x * &before + before.rsub_scalar(1.0);
+    let lead = reverse_cumsum(&(g * &out), d) / safe_x * &before;
+    let skip_zero = x * first.rsub_scalar(1.0) + &first;
+    let at = reverse_cumsum(&(g * skip_zero.cumprod(d)), d) * &first;
+    lead + at
 }

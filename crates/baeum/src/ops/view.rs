@@ -1,9 +1,13 @@
 //! Views: operations that return a tensor sharing this one's storage with a new layout
 //! (reshape of contiguous data, permute, transpose, squeeze, expand, narrow, slice, select).
+//!
+//! Each records its backward rule: a view's gradient is the upstream gradient put back in the
+//! input's layout (permuted back, reshaped back, or embedded in zeros for the picked parts).
 
 use super::or_panic;
 use crate::autograd::{grads, record_op};
 use crate::error::{Result, bail};
+use crate::ops::transform::PadMode;
 use crate::tensor::{Dim, Dims, Layout, Shape, Tensor, resolve_dim};
 
 impl Tensor {
@@ -89,7 +93,19 @@ impl Tensor {
             assert!(!seen[d], "permute: dimension {d} repeated in {dims:?}");
             seen[d] = true;
         }
-        self.view_with(self.layout().permute(&resolved))
+        record_op(
+            "permute",
+            &[self],
+            || self.view_with(self.layout().permute(&resolved)),
+            |_, _| {
+                // Output dimension i is input dimension resolved[i]: permute back.
+                let mut inverse = vec![0isize; r];
+                for (i, &d) in resolved.iter().enumerate() {
+                    inverse[d] = i as isize;
+                }
+                move |g: &Tensor| grads([Some(g.permute(&inverse))])
+            },
+        )
     }
 
     /// Two dimensions swapped.
@@ -101,7 +117,12 @@ impl Tensor {
         let (a, b) = (dim0.resolve(r, "transpose"), dim1.resolve(r, "transpose"));
         let mut order: Vec<usize> = (0..r).collect();
         order.swap(a, b);
-        self.view_with(self.layout().permute(&order))
+        record_op(
+            "transpose",
+            &[self],
+            || self.view_with(self.layout().permute(&order)),
+            |_, _| move |g: &Tensor| grads([Some(g.transpose(a, b))]),
+        )
     }
 
     /// The transpose of a matrix (tensors of rank ≤ 1 are returned as they are).
@@ -139,13 +160,24 @@ impl Tensor {
         self.keep_dims(&keep)
     }
 
+    /// The view keeping only dimensions `keep` (the others have size 1).
     fn keep_dims(&self, keep: &[usize]) -> Tensor {
         let l = self.layout();
-        self.view_with(Layout {
-            shape: Shape(keep.iter().map(|&d| l.shape[d]).collect()),
-            strides: keep.iter().map(|&d| l.strides[d]).collect(),
-            offset: l.offset,
-        })
+        record_op(
+            "squeeze",
+            &[self],
+            || {
+                self.view_with(Layout {
+                    shape: Shape(keep.iter().map(|&d| l.shape[d]).collect()),
+                    strides: keep.iter().map(|&d| l.strides[d]).collect(),
+                    offset: l.offset,
+                })
+            },
+            |_, _| {
+                let from = self.shape().clone();
+                move |g: &Tensor| grads([Some(g.reshape_to(from.clone()))])
+            },
+        )
     }
 
     /// A size-1 dimension inserted at `dim` (which may be `rank`, or negative from the end).
@@ -162,11 +194,18 @@ impl Tensor {
         };
         shape.insert(d, 1);
         strides.insert(d, stride);
-        self.view_with(Layout {
-            shape: Shape(shape),
-            strides,
-            offset: l.offset,
-        })
+        record_op(
+            "unsqueeze",
+            &[self],
+            || {
+                self.view_with(Layout {
+                    shape: Shape(shape),
+                    strides,
+                    offset: l.offset,
+                })
+            },
+            |_, _| move |g: &Tensor| grads([Some(g.squeeze_dim(d))]),
+        )
     }
 
     /// A broadcast view of `shape`: size-1 dimensions repeat without copying; `-1` keeps a size.
@@ -240,7 +279,12 @@ impl Tensor {
         let mut l = self.layout().clone();
         l.offset += start * l.strides[d];
         l.shape.0[d] = length;
-        Ok(self.view_with(l))
+        Ok(record_op(
+            "narrow",
+            &[self],
+            || self.view_with(l),
+            |_, _| move |g: &Tensor| grads([Some(embed(g, d, n, start, 1))]),
+        ))
     }
 
     /// Python's `x[start:end:step]` along `dim` (negative `start`/`end` count from the back,
@@ -262,7 +306,15 @@ impl Tensor {
         }
         l.shape.0[d] = len;
         l.strides[d] *= step;
-        self.view_with(l)
+        record_op(
+            "slice",
+            &[self],
+            || self.view_with(l),
+            |_, _| {
+                let (n, s) = (n as usize, s as usize);
+                move |g: &Tensor| grads([Some(embed(g, d, n, s, step))])
+            },
+        )
     }
 
     /// Index `index` of dimension `dim`, removing that dimension: a view (`x[:, i]`).
@@ -280,8 +332,48 @@ impl Tensor {
         l.offset += i * l.strides[d];
         l.shape.0.remove(d);
         l.strides.remove(d);
-        self.view_with(l)
+        record_op(
+            "select",
+            &[self],
+            || self.view_with(l),
+            |_, _| {
+                let n = n as usize;
+                move |g: &Tensor| grads([Some(embed(&g.unsqueeze(d), d, n, i, 1))])
+            },
+        )
     }
+}
+
+/// The adjoint of taking entries `start, start + step, ...` of dimension `d` (size `n`): `g`
+/// placed at those entries of a zero tensor. Built from differentiable zero-padding and
+/// reshapes, so it can itself be differentiated (its own adjoint is the slice again).
+fn embed(g: &Tensor, d: usize, n: usize, start: usize, step: usize) -> Tensor {
+    let len = g.dims()[d];
+    let pair_at = |g: &Tensor, d: usize, before: isize, after: isize| {
+        // pad lists (before, after) pairs from the last dimension backwards.
+        let mut pads = vec![0isize; 2 * (g.rank() - d)];
+        let k = 2 * (g.rank() - 1 - d);
+        pads[k] = before;
+        pads[k + 1] = after;
+        g.pad(&pads, PadMode::Constant(0.0))
+    };
+    let spread = if step > 1 {
+        // [.., len, ..] → [.., len, step, ..] with zeros after each entry → [.., len·step, ..].
+        let wide = pair_at(&g.unsqueeze(d + 1), d + 1, 0, step as isize - 1);
+        let mut shape: Vec<isize> = g.dims().iter().map(|&x| x as isize).collect();
+        shape[d] = (len * step) as isize;
+        wide.reshape(&shape)
+    } else {
+        g.clone()
+    };
+    let have = spread.dims()[d];
+    // The trailing zeros of the last stride may run past the end: a negative pad crops them.
+    pair_at(
+        &spread,
+        d,
+        start as isize,
+        n as isize - start as isize - have as isize,
+    )
 }
 
 /// Resolves a requested shape with at most one `-1` against `from`'s element count.

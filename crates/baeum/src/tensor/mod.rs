@@ -277,14 +277,22 @@ impl Tensor {
         crate::with_dtype!(self.dtype(), T => self.with_slice::<T, _>(|d, _| d[off].to_f64()))
     }
 
-    /// A contiguous tensor with the same values: `self` itself when already contiguous.
+    /// A contiguous tensor with the same values: `self` itself when already contiguous. The
+    /// copy stays in the graph (its gradient is the upstream gradient unchanged).
     pub fn contiguous(&self) -> Tensor {
         if self.is_contiguous() {
             return self.clone();
         }
-        crate::with_dtype!(self.dtype(), T => {
-            Tensor::from_vec(self.to_vec::<T>(), self.shape().clone())
-        })
+        crate::autograd::record_op(
+            "contiguous",
+            &[self],
+            || {
+                crate::with_dtype!(self.dtype(), T => {
+                    Tensor::from_vec(self.to_vec::<T>(), self.shape().clone())
+                })
+            },
+            |_, _| |g: &Tensor| crate::autograd::grads([Some(g.clone())]),
+        )
     }
 }
 

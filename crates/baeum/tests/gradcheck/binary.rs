@@ -21,7 +21,8 @@ pub fn cases() -> Vec<Case> {
                 uniform(&[3, 1], -1.5, 1.5, 4),
             ],
             |x| x[0].pow(&x[1]),
-        ),
+        )
+        .twice(),
         Case::new("maximum", vec![a(), uniform(&[3, 4], -2.0, 2.0, 5)], |x| {
             x[0].maximum(&x[1])
         }),
