@@ -1,9 +1,13 @@
-//! `baeum`: the command line of the baeum studio. Later subcommands run the course's lectures
-//! and projects; `info` shows what this build is and a first look at tensors.
+//! `baeum`: the command line of the baeum studio. `info` shows what this build is and a first
+//! look at tensors; `lecture N` runs the examples of COURSE.md section N. Later subcommands run
+//! the course's projects.
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod info;
+mod lecture;
 
 // mimalloc keeps freed pages for reuse: tensors of many megabytes are allocated on every step,
 // and glibc's allocator would return each to the OS and page-fault it in afresh.
@@ -25,11 +29,21 @@ struct Cli {
 enum Command {
     /// Version, threads, and a tour of tensors (COURSE §1).
     Info,
+    /// Runs the examples of a section of the course and prints them as the notes show them
+    /// (without a section: lists the lectures).
+    Lecture {
+        /// The COURSE.md section number: 2, 3, 4, 5, 6, 7 or 10.
+        section: Option<u32>,
+    },
 }
 
-fn main() {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Info => info::run(),
+        Command::Info => {
+            info::run();
+            ExitCode::SUCCESS
+        }
+        Command::Lecture { section } => lecture::run(section),
     }
 }
