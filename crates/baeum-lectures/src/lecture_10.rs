@@ -105,6 +105,52 @@ pub struct GraphExample {
     pub labels: Vec<(Tensor, &'static str)>,
 }
 
+impl GraphExample {
+    /// The recorded graph as a picture, its tensors named (values and gradients on the boxes).
+    pub fn picture(&self) -> graph::Graph {
+        let mut g = graph::Graph::of(&self.root).title(self.name);
+        for (t, name) in &self.labels {
+            g.name(t, *name);
+        }
+        g
+    }
+}
+
+/// Writes every graph of the report to `dir` as `<name>.svg` and `<name>.dot`, returning the
+/// paths written.
+pub fn save_pictures(
+    report: &Report,
+    dir: &std::path::Path,
+) -> baeum::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| baeum::Error::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    for example in &report.graphs {
+        let picture = example.picture();
+        let stem: String = example
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        for (ext, svg) in [("svg", true), ("dot", false)] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            if svg {
+                picture.save_svg(&path)?;
+            } else {
+                picture.save_dot(&path)?;
+            }
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
 /// Runs the lecture, printing to `out`.
 pub fn run(out: &mut dyn Write) -> io::Result<Report> {
     title(out, 10, "Backpropagation")?;
@@ -120,12 +166,10 @@ pub fn run(out: &mut dyn Write) -> io::Result<Report> {
     let sigmoid_derivative = sigmoid_derivative(out)?;
     let worked = worked(out, &mut graphs)?;
 
-    // ── Graph pictures (COURSE §10) ────────────────────────────────────────────────────────
-    // PICTURES GO HERE. Each entry of `graphs` was recorded inside `graph::trace` (every node
-    // kept its value) and back-propagated with `retain_graph` (so the graph is still whole and
-    // the retained gradients are set): draw each `root` with its `labels` as DOT/SVG through
-    // `baeum::autograd::graph` once that module can, and print where the files went.
-    // ───────────────────────────────────────────────────────────────────────────────────────
+    writeln!(
+        out,
+        "\nThe graphs above as pictures: `baeum lecture 10` writes them as SVG and DOT files."
+    )?;
 
     Ok(Report {
         shopping,

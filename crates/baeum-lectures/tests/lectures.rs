@@ -391,3 +391,26 @@ fn lecture_10_backpropagation() {
         assert!(node.value().is_some(), "{}: value not traced", g.name);
     }
 }
+
+#[test]
+fn lecture_10_draws_its_graphs_with_values_and_gradients() {
+    let report = baeum_lectures::lecture_10::run(&mut Vec::new()).unwrap();
+    let dir = std::env::temp_dir().join(format!("baeum-lecture-10-{}", std::process::id()));
+    let written = baeum_lectures::lecture_10::save_pictures(&report, &dir).unwrap();
+    assert_eq!(written.len(), 2 * report.graphs.len());
+    let shopping_dot = std::fs::read_to_string(
+        written
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "dot"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(shopping_dot.contains("4620"), "{shopping_dot}");
+    for p in &written {
+        let text = std::fs::read_to_string(p).unwrap();
+        if p.extension().is_some_and(|e| e == "svg") {
+            assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,7 +24,12 @@ pub fn run(section: Option<u32>) -> ExitCode {
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    match lecture.run(&mut out).and_then(|()| out.flush()) {
+    let result = if section == 10 {
+        run_backpropagation(&mut out)
+    } else {
+        lecture.run(&mut out)
+    };
+    match result.and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         // `baeum lecture 7 | head` closes the pipe early: not an error worth reporting.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -33,6 +38,19 @@ pub fn run(section: Option<u32>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// §10 also draws its computational graphs, into `runs/lecture-10/`.
+fn run_backpropagation(out: &mut dyn Write) -> io::Result<()> {
+    let report = baeum_lectures::lecture_10::run(out)?;
+    let dir = std::path::Path::new("runs").join("lecture-10");
+    let written = baeum_lectures::lecture_10::save_pictures(&report, &dir)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    writeln!(out, "Graph pictures written:")?;
+    for path in written {
+        writeln!(out, "  {}", path.display())?;
+    }
+    Ok(())
 }
 
 fn list(out: &mut dyn Write) {
