@@ -244,7 +244,7 @@ fn learning_rate_sweep(out: &mut dyn Write) -> io::Result<(Vec<LrRun>, f64)> {
         }
         let final_w = scalar(&w);
         let final_cost = scalar(&mse(&(&x * &w), &y));
-        let outcome = if !(final_cost < start_cost) {
+        let outcome = if final_cost.is_nan() || final_cost >= start_cost {
             Outcome::Diverged
         } else if (final_w - 1.0).abs() < 1e-3 {
             Outcome::Converged

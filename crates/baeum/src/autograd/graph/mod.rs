@@ -519,7 +519,7 @@ fn format_values(t: &Tensor) -> String {
 fn nest(out: &mut String, dims: &[usize], values: &[f64], float: bool) {
     out.push('[');
     let n = dims[0];
-    let step = if n == 0 { 0 } else { values.len() / n };
+    let step = values.len().checked_div(n).unwrap_or(0);
     for i in 0..n {
         if i > 0 {
             out.push_str(", ");
