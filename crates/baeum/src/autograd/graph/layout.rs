@@ -319,12 +319,8 @@ fn crossings(items: &[Item], layers: &[Vec<usize>], pos: &[f64]) -> usize {
         }
         segs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         // After sorting by source, a crossing is a pair whose targets are in reverse order.
-        for (k, a) in segs.iter().enumerate() {
-            total += segs[k + 1..]
-                .iter()
-                .filter(|b| b.0 > a.0 && b.1 < a.1)
-                .count();
-        }
+        let mut targets: Vec<f64> = segs.into_iter().map(|(_, t)| t).collect();
+        total += inversions(&mut targets);
     }
     total
 }
@@ -340,6 +336,34 @@ fn pull(items: &[Item], from: usize, to: usize) -> f64 {
         _ => 2.0,
     };
     if items[from].light { base * 0.25 } else { base }
+}
+
+/// The number of pairs `i < j` with `v[i] > v[j]`, counted while merge-sorting `v`
+/// (O(n log n), so that ranks crowded with long edges stay cheap).
+fn inversions(v: &mut [f64]) -> usize {
+    let n = v.len();
+    if n < 2 {
+        return 0;
+    }
+    let (left, right) = v.split_at_mut(n / 2);
+    let mut count = inversions(left) + inversions(right);
+    let mut merged = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if right[j] < left[i] {
+            // right[j] comes before every element left in `left`: one crossing with each.
+            count += left.len() - i;
+            merged.push(right[j]);
+            j += 1;
+        } else {
+            merged.push(left[i]);
+            i += 1;
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    v.copy_from_slice(&merged);
+    count
 }
 
 /// Vertical centres: within a rank the order is kept and boxes keep their distance; each sweep
@@ -472,6 +496,30 @@ fn fit_in_order(desired: &[f64], weights: &[f64], offsets: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inversions_count_strictly_reversed_pairs() {
+        assert_eq!(inversions(&mut []), 0);
+        assert_eq!(inversions(&mut [1.0, 2.0, 2.0, 3.0]), 0);
+        assert_eq!(inversions(&mut [3.0, 2.0, 1.0]), 3);
+        assert_eq!(inversions(&mut [2.0, 1.0, 2.0, 0.0]), 4);
+    }
+
+    #[test]
+    fn long_reused_inputs_stay_cheap() {
+        // One leaf feeding every step of a 300-step chain (a weight shared across time steps):
+        // ~45 000 points of passing edges.
+        let n = 300;
+        let sizes = vec![Size { w: 40.0, h: 30.0 }; n + 2];
+        let mut edges = vec![edge(1, 2, 0, 2), edge(0, 2, 1, 2)];
+        for k in 3..n + 2 {
+            edges.push(edge(k - 1, k, 0, 2));
+            edges.push(edge(0, k, 1, 2));
+        }
+        let p = layout(&sizes, &edges, 10.0, 0.0);
+        assert_eq!(p.routes.len(), edges.len());
+        assert!(p.width > 40.0 * n as f64);
+    }
 
     #[test]
     fn medians_follow_the_heaviest() {
