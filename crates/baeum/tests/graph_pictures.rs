@@ -199,6 +199,16 @@ fn untraced_graphs_show_shapes_and_leaves() {
 }
 
 #[test]
+fn a_lone_leaf_is_one_box() {
+    let c = tensor!([2.0, 3.0]);
+    let g = Graph::of(&c).label(&c, "c");
+    assert_eq!((g.node_count(), g.edge_count()), (1, 0));
+    let dot = g.to_dot();
+    assert!(dot.contains("<b>c</b>") && dot.contains("[2., 3.]"));
+    assert_eq!(xml::check(&g.to_svg()).unwrap().len(), 7 + 3 + 3); // one box of three lines
+}
+
+#[test]
 #[should_panic(expected = "does not require grad")]
 fn labelling_a_tensor_outside_the_graph_panics() {
     let w = tensor!([1.0]).requires_grad_(true);

@@ -13,7 +13,8 @@ pub(super) struct Size {
 }
 
 /// An edge to route, from the right side of `src` to input port `port` (of `ports`) on the left
-/// side of `dst`, with room for a label of width `label_w` before `dst`.
+/// side of `dst`, with room for a label of width `label_w` before `dst` (the route's last
+/// segment then runs level for `label_w + LABEL_RUN`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct EdgeSpec {
     pub src: usize,
@@ -36,8 +37,13 @@ const BOX_GAP: f64 = 18.0;
 const DUMMY_GAP: f64 = 8.0;
 /// The least horizontal gap between ranks.
 const RANK_GAP: f64 = 44.0;
+/// The most the gap between ranks widens for steep edges, and how much per pixel of climb.
+const MAX_RANK_GAP: f64 = 140.0;
+const CLIMB_SLOPE: f64 = 0.2;
+/// Level run before a target beyond an edge label's width (the arrowhead and some air).
+pub(super) const LABEL_RUN: f64 = 16.0;
 /// Vertical distance between input ports.
-const PORT_STEP: f64 = 14.0;
+const PORT_STEP: f64 = 16.0;
 /// Sweeps of the ordering and of the positioning.
 const ORDER_SWEEPS: usize = 24;
 const PLACE_SWEEPS: usize = 10;
@@ -47,6 +53,8 @@ struct Item {
     w: f64,
     h: f64,
     dummy: bool,
+    /// A box with no inputs (a leaf), or a point of an edge that leaves one.
+    light: bool,
     rank: usize,
     /// Neighbours in the previous and the next rank, with the vertical offset of the port the
     /// segment uses on this item (for `preds`) or on the neighbour (for `succs`).
@@ -64,6 +72,7 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
             w: s.w,
             h: s.h,
             dummy: false,
+            light: false,
             rank,
             preds: Vec::new(),
             succs: Vec::new(),
@@ -78,6 +87,7 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
                 w: 0.0,
                 h: 0.0,
                 dummy: true,
+                light: false,
                 rank,
                 preds: Vec::new(),
                 succs: Vec::new(),
@@ -93,6 +103,15 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
         }
         chains.push(chain);
     }
+    for item in items.iter_mut().take(sizes.len()) {
+        item.light = item.preds.is_empty();
+    }
+    for chain in &chains {
+        let light = items[chain[0]].light;
+        for &d in &chain[1..chain.len() - 1] {
+            items[d].light = light;
+        }
+    }
     let n_ranks = ranks.iter().map(|r| r + 1).max().unwrap_or(0);
     let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_ranks];
     // Start in creation order: the caller lists inputs before their consumers, a fair start.
@@ -102,7 +121,9 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
     order_layers(&items, &mut layers);
     let ys = place_vertically(&items, &layers);
 
-    // Ranks become columns as wide as their widest box, with room for edge labels between.
+    // Ranks become columns as wide as their widest box. The gap before a column leaves room
+    // for the edge labels written level before their targets, and widens with the height the
+    // edges climb in it so that no edge is drawn as a near-vertical stroke.
     let mut col_w = vec![0.0f64; n_ranks];
     for item in &items {
         col_w[item.rank] = col_w[item.rank].max(item.w);
@@ -110,7 +131,14 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
     let mut gap_before = vec![RANK_GAP; n_ranks];
     for e in edges {
         let r = ranks[e.dst];
-        gap_before[r] = gap_before[r].max(e.label_w + 28.0);
+        gap_before[r] = gap_before[r].max(e.label_w + LABEL_RUN + RANK_GAP);
+    }
+    for (i, item) in items.iter().enumerate() {
+        for &(s, off) in &item.succs {
+            let climb = (ys[s] + off - ys[i]).abs();
+            let r = items[s].rank;
+            gap_before[r] = gap_before[r].max((climb * CLIMB_SLOPE).min(MAX_RANK_GAP));
+        }
     }
     let mut col_x = vec![0.0f64; n_ranks];
     let mut x = margin;
@@ -125,9 +153,14 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
     let (y_min, y_max) = items
         .iter()
         .zip(&ys)
-        .fold((0.0f64, 0.0f64), |(lo, hi), (it, &y)| {
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (it, &y)| {
             (lo.min(y - it.h / 2.0), hi.max(y + it.h / 2.0))
         });
+    let (y_min, y_max) = if y_min <= y_max {
+        (y_min, y_max)
+    } else {
+        (0.0, 0.0)
+    };
     let shift = top + margin - y_min;
     let height = y_max - y_min + top + 2.0 * margin;
     let center = |i: usize| (col_x[items[i].rank], ys[i] + shift);
@@ -147,10 +180,15 @@ pub(super) fn layout(sizes: &[Size], edges: &[EdgeSpec], margin: f64, top: f64) 
                 pts.push((dx - half, dy));
                 pts.push((dx + half, dy));
             }
-            pts.push((
+            let end = (
                 tx - sizes[e.dst].w / 2.0,
                 ty + port_offset(e.port, e.ports, sizes[e.dst].h),
-            ));
+            );
+            if e.label_w > 0.0 {
+                // Arrive level for the label's length, so it sits clear above its own edge.
+                pts.push((end.0 - e.label_w - LABEL_RUN, end.1));
+            }
+            pts.push(end);
             pts
         })
         .collect();
@@ -281,19 +319,56 @@ fn crossings(items: &[Item], layers: &[Vec<usize>], pos: &[f64]) -> usize {
         }
         segs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         // After sorting by source, a crossing is a pair whose targets are in reverse order.
-        for (k, a) in segs.iter().enumerate() {
-            total += segs[k + 1..]
-                .iter()
-                .filter(|b| b.0 > a.0 && b.1 < a.1)
-                .count();
-        }
+        let mut targets: Vec<f64> = segs.into_iter().map(|(_, t)| t).collect();
+        total += inversions(&mut targets);
     }
     total
 }
 
+/// How strongly a segment pulls its ends level: as in Graphviz, more for segments of long
+/// edges (so they run straight), and less for an edge out of a box with no inputs (a leaf can
+/// sit beside the line of operations it feeds, however far along, without bending that line
+/// towards it).
+fn pull(items: &[Item], from: usize, to: usize) -> f64 {
+    let base = match (items[from].dummy, items[to].dummy) {
+        (true, true) => 8.0,
+        (false, false) => 1.0,
+        _ => 2.0,
+    };
+    if items[from].light { base * 0.25 } else { base }
+}
+
+/// The number of pairs `i < j` with `v[i] > v[j]`, counted while merge-sorting `v`
+/// (O(n log n), so that ranks crowded with long edges stay cheap).
+fn inversions(v: &mut [f64]) -> usize {
+    let n = v.len();
+    if n < 2 {
+        return 0;
+    }
+    let (left, right) = v.split_at_mut(n / 2);
+    let mut count = inversions(left) + inversions(right);
+    let mut merged = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if right[j] < left[i] {
+            // right[j] comes before every element left in `left`: one crossing with each.
+            count += left.len() - i;
+            merged.push(right[j]);
+            j += 1;
+        } else {
+            merged.push(left[i]);
+            i += 1;
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    v.copy_from_slice(&merged);
+    count
+}
+
 /// Vertical centres: within a rank the order is kept and boxes keep their distance; each sweep
-/// moves a rank's items as close as it can to the mean height of their neighbours (a
-/// least-squares fit under the order constraints, by pooling adjacent violators).
+/// moves a rank's items as close as it can to the weighted median height of their neighbours
+/// (a least-squares fit under the order constraints, by pooling adjacent violators).
 fn place_vertically(items: &[Item], layers: &[Vec<usize>]) -> Vec<f64> {
     let mut ys = vec![0.0f64; items.len()];
     for layer in layers {
@@ -315,38 +390,60 @@ fn place_vertically(items: &[Item], layers: &[Vec<usize>]) -> Vec<f64> {
         };
         for r in ranks {
             let layer = &layers[r];
-            let desired: Vec<f64> = layer
+            let (desired, weights): (Vec<f64>, Vec<f64>) = layer
                 .iter()
                 .map(|&i| {
-                    let mut sum = 0.0;
-                    let mut count = 0usize;
+                    let mut wanted: Vec<(f64, f64)> = Vec::new();
                     if use_preds {
                         // Level the port with the input's centre.
                         for &(p, off) in &items[i].preds {
-                            sum += ys[p] - off;
-                            count += 1;
+                            wanted.push((ys[p] - off, pull(items, p, i)));
                         }
                     }
                     if use_succs {
                         for &(s, off) in &items[i].succs {
-                            sum += ys[s] + off;
-                            count += 1;
+                            wanted.push((ys[s] + off, pull(items, i, s)));
                         }
                     }
-                    if count == 0 {
-                        ys[i]
-                    } else {
-                        sum / count as f64
+                    // A leaf gives way to the line of operations when both want one place.
+                    let give = if items[i].light { 0.1 } else { 1.0 };
+                    match weighted_median(&mut wanted) {
+                        Some(y) => (y, give * wanted.iter().map(|w| w.1).sum::<f64>()),
+                        // Nothing pulls it: it stays, giving way easily.
+                        None => (ys[i], 0.1),
                     }
                 })
-                .collect();
-            let placed = fit_in_order(&desired, &stack_offsets(items, layer));
+                .unzip();
+            let placed = fit_in_order(&desired, &weights, &stack_offsets(items, layer));
             for (k, &i) in layer.iter().enumerate() {
                 ys[i] = placed[k];
             }
         }
     }
     ys
+}
+
+/// The weighted median of `(value, weight)` pairs (the midpoint when the weights split evenly
+/// between two values): a box lines up with its strongest neighbour instead of drifting to
+/// the mean of all of them, which over a long chain with a leaf beside every step would
+/// walk the chain away from the line.
+fn weighted_median(wanted: &mut [(f64, f64)]) -> Option<f64> {
+    if wanted.is_empty() {
+        return None;
+    }
+    wanted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = wanted.iter().map(|w| w.1).sum::<f64>() / 2.0;
+    let mut below = 0.0;
+    for (k, &(y, w)) in wanted.iter().enumerate() {
+        below += w;
+        if (below - half).abs() < 1e-9 {
+            return Some(wanted.get(k + 1).map_or(y, |next| (y + next.0) / 2.0));
+        }
+        if below > half {
+            return Some(y);
+        }
+    }
+    wanted.last().map(|w| w.0)
 }
 
 /// The least distance of each item's centre from the first's, with the items packed tight.
@@ -368,27 +465,27 @@ fn stack_offsets(items: &[Item], layer: &[usize]) -> Vec<f64> {
     offsets
 }
 
-/// Positions `y` closest (least squares) to `desired` with `y[k+1] − y[k] ≥ offsets[k+1] −
-/// offsets[k]`: with `z = y − offsets` the constraint is `z` non-decreasing, an isotonic
-/// regression solved by pooling adjacent violators.
-fn fit_in_order(desired: &[f64], offsets: &[f64]) -> Vec<f64> {
-    // Blocks of (sum, count), each block's z being its mean.
-    let mut blocks: Vec<(f64, usize)> = Vec::new();
-    for (d, o) in desired.iter().zip(offsets) {
-        blocks.push((d - o, 1));
+/// Positions `y` closest (weighted least squares) to `desired` with `y[k+1] − y[k] ≥
+/// offsets[k+1] − offsets[k]`: with `z = y − offsets` the constraint is `z` non-decreasing, an
+/// isotonic regression solved by pooling adjacent violators.
+fn fit_in_order(desired: &[f64], weights: &[f64], offsets: &[f64]) -> Vec<f64> {
+    // Blocks of (weighted sum, total weight, count), each block's z being its weighted mean.
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::new();
+    for ((d, w), o) in desired.iter().zip(weights).zip(offsets) {
+        blocks.push((w * (d - o), *w, 1));
         while blocks.len() >= 2 {
-            let (s2, c2) = blocks[blocks.len() - 1];
-            let (s1, c1) = blocks[blocks.len() - 2];
-            if s1 / c1 as f64 <= s2 / c2 as f64 {
+            let (s2, w2, c2) = blocks[blocks.len() - 1];
+            let (s1, w1, c1) = blocks[blocks.len() - 2];
+            if s1 / w1 <= s2 / w2 {
                 break;
             }
             blocks.pop();
-            *blocks.last_mut().expect("two blocks") = (s1 + s2, c1 + c2);
+            *blocks.last_mut().expect("two blocks") = (s1 + s2, w1 + w2, c1 + c2);
         }
     }
     let mut out = Vec::with_capacity(desired.len());
-    for (sum, count) in blocks {
-        let z = sum / count as f64;
+    for (sum, weight, count) in blocks {
+        let z = sum / weight;
         for _ in 0..count {
             out.push(z + offsets[out.len()]);
         }
@@ -401,12 +498,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn inversions_count_strictly_reversed_pairs() {
+        assert_eq!(inversions(&mut []), 0);
+        assert_eq!(inversions(&mut [1.0, 2.0, 2.0, 3.0]), 0);
+        assert_eq!(inversions(&mut [3.0, 2.0, 1.0]), 3);
+        assert_eq!(inversions(&mut [2.0, 1.0, 2.0, 0.0]), 4);
+    }
+
+    #[test]
+    fn long_reused_inputs_stay_cheap() {
+        // One leaf feeding every step of a 300-step chain (a weight shared across time steps):
+        // ~45 000 points of passing edges.
+        let n = 300;
+        let sizes = vec![Size { w: 40.0, h: 30.0 }; n + 2];
+        let mut edges = vec![edge(1, 2, 0, 2), edge(0, 2, 1, 2)];
+        for k in 3..n + 2 {
+            edges.push(edge(k - 1, k, 0, 2));
+            edges.push(edge(0, k, 1, 2));
+        }
+        let p = layout(&sizes, &edges, 10.0, 0.0);
+        assert_eq!(p.routes.len(), edges.len());
+        assert!(p.width > 40.0 * n as f64);
+    }
+
+    #[test]
+    fn medians_follow_the_heaviest() {
+        assert_eq!(weighted_median(&mut []), None);
+        assert_eq!(weighted_median(&mut [(10.0, 1.0), (0.0, 1.0)]), Some(5.0));
+        assert_eq!(weighted_median(&mut [(10.0, 0.25), (0.0, 1.0)]), Some(0.0));
+        assert_eq!(
+            weighted_median(&mut [(1.0, 1.0), (2.0, 1.0), (9.0, 1.0)]),
+            Some(2.0)
+        );
+    }
+
+    #[test]
     fn fit_keeps_order_and_distance() {
         // Both want 0, at least 10 apart: they split the difference.
-        let y = fit_in_order(&[0.0, 0.0], &[0.0, 10.0]);
+        let y = fit_in_order(&[0.0, 0.0], &[1.0, 1.0], &[0.0, 10.0]);
         assert_eq!(y, vec![-5.0, 5.0]);
+        // The heavier one moves less.
+        let y = fit_in_order(&[0.0, 0.0], &[3.0, 1.0], &[0.0, 10.0]);
+        assert_eq!(y, vec![-2.5, 7.5]);
         // Far apart already: each gets what it wants.
-        let y = fit_in_order(&[-50.0, 50.0], &[0.0, 10.0]);
+        let y = fit_in_order(&[-50.0, 50.0], &[1.0, 1.0], &[0.0, 10.0]);
         assert_eq!(y, vec![-50.0, 50.0]);
     }
 
@@ -429,9 +564,8 @@ mod tests {
             edge(2, 4, 0, 2),
             edge(3, 4, 1, 2),
         ];
-        assert_eq!(assign_ranks(5, &edges), vec![0, 0, 1, 0, 2]);
-        // b moves next to the add.
-        assert_eq!(assign_ranks(5, &edges)[3] + 1, 2);
+        // b sits just before the add, beside the mul, not at the far left.
+        assert_eq!(assign_ranks(5, &edges), vec![0, 0, 1, 1, 2]);
     }
 
     #[test]

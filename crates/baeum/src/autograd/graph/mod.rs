@@ -111,6 +111,9 @@ pub struct Graph {
     edge_grads: bool,
 }
 
+/// The longest gradient written on an arrow, in characters.
+const MAX_EDGE_LABEL: usize = 24;
+
 /// The key under which a tensor's vertex is found: its node, or for a leaf the tensor itself.
 fn key_of(t: &Tensor) -> usize {
     match t.grad_fn() {
@@ -258,7 +261,8 @@ impl Graph {
     /// Whether to write on each arrow the gradient that flows back along it (off by default):
     /// the input's gradient when the arrow is its only use; for an input used several times,
     /// its share, which can be computed only while the graph is kept (backward with
-    /// `retain_graph`), and is left out otherwise.
+    /// `retain_graph`), and is left out otherwise. Labels longer than 24 characters are left
+    /// out too (the boxes still show every gradient), so that arrows stay short.
     pub fn edge_grads(mut self, show: bool) -> Graph {
         self.edge_grads = show;
         self
@@ -335,6 +339,7 @@ impl Graph {
                 };
                 grad.filter(|g| g.numel() <= self.max_values)
                     .map(|g| format_values(&g))
+                    .filter(|text| text.chars().count() <= MAX_EDGE_LABEL)
             } else {
                 None
             };

@@ -62,8 +62,8 @@ fn box_size(b: &BoxSpec) -> Size {
         .map(|l| line_height(font_size(l.kind, b.kind)))
         .sum();
     let min_w = if b.kind == BoxKind::Const { 36.0 } else { 48.0 };
-    // Room for the input ports, one every 14 pixels.
-    let min_h = 14.0 * b.inputs.saturating_sub(1) as f64 + 8.0;
+    // Room for the input ports, one every 16 pixels.
+    let min_h = 16.0 * b.inputs.saturating_sub(1) as f64 + 8.0;
     Size {
         w: (w + 2.0 * PAD_X).max(min_w).ceil(),
         h: (h + 2.0 * PAD_Y).max(min_h).ceil(),
@@ -170,7 +170,7 @@ pub(super) fn render(scene: &Scene) -> String {
                 "<text class=\"edge-label\" x=\"{}\" y=\"{}\" font-size=\"{EDGE_LABEL_SIZE}\" \
                  text-anchor=\"end\" fill=\"{GRAD_RED}\" stroke=\"white\" stroke-width=\"3\" \
                  paint-order=\"stroke\">{}</text>",
-                num(x - 10.0),
+                num(x - super::layout::LABEL_RUN + 4.0),
                 num(y - 4.0),
                 escape_html(label)
             );
