@@ -11,7 +11,6 @@
 //! assert_eq!(back.to_vec::<f32>(), vec![1.0, 2.0, 3.0]);
 //! ```
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -30,30 +29,7 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
 /// Writes a tensor to a `.npy` file (format 1.0). The bytes go to a temporary file in the same
 /// folder, which is then renamed over `path`, so a crash never leaves a half-written file.
 pub fn write_npy(path: impl AsRef<Path>, tensor: &Tensor) -> Result<()> {
-    let path = path.as_ref();
-    let io_err = |what: &str, e: std::io::Error| {
-        Error::Io(format!("write_npy: cannot {what} {}: {e}", path.display()))
-    };
-    let bytes = to_npy_bytes(tensor);
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Io(format!("write_npy: {} is not a file path", path.display())))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f =
-            std::fs::File::create(&tmp).map_err(|e| io_err("create a temporary file for", e))?;
-        f.write_all(&bytes).map_err(|e| io_err("write", e))?;
-        f.sync_all().map_err(|e| io_err("flush", e))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(|e| io_err("rename the temporary file to", e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    super::write_atomic("write_npy", path.as_ref(), &to_npy_bytes(tensor))
 }
 
 /// Parses the bytes of a `.npy` file.

@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use super::node::{Edge, Node, set_tracing};
 use super::{lock, no_grad};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tensor::{DType, Tensor};
 
 /// Runs `f` with tracing on: every node recorded inside keeps its output's values and, after
@@ -296,12 +296,12 @@ impl Graph {
 
     /// Writes [`Graph::to_dot`] to `path` (atomically: a temporary file renamed over it).
     pub fn save_dot(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic("save_dot", path.as_ref(), self.to_dot().as_bytes())
+        crate::io::write_atomic("save_dot", path.as_ref(), self.to_dot().as_bytes())
     }
 
     /// Writes [`Graph::to_svg`] to `path` (atomically: a temporary file renamed over it).
     pub fn save_svg(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic("save_svg", path.as_ref(), self.to_svg().as_bytes())
+        crate::io::write_atomic("save_svg", path.as_ref(), self.to_svg().as_bytes())
     }
 
     /// What to draw, read from the graph now: boxes with their lines, arrows with their labels.
@@ -578,34 +578,6 @@ fn trim_zeros(s: &str) -> &str {
     } else {
         s
     }
-}
-
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, so a crash never
-/// leaves half a picture.
-fn write_atomic(op: &str, path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let io_err = |what: &str, e: std::io::Error| {
-        Error::Io(format!("{op}: cannot {what} {}: {e}", path.display()))
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Io(format!("{op}: {} is not a file path", path.display())))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f =
-            std::fs::File::create(&tmp).map_err(|e| io_err("create a temporary file for", e))?;
-        f.write_all(bytes).map_err(|e| io_err("write", e))?;
-        f.sync_all().map_err(|e| io_err("flush", e))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(|e| io_err("rename the temporary file to", e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
