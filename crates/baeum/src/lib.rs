@@ -6,13 +6,21 @@
 //! - [`kernels`]: the CPU compute behind every operation (the only place for `unsafe`);
 //! - [`ops`]: the user-facing operations on tensors, one file per family;
 //! - [`autograd`]: the recorded graph, `backward`, `no_grad`, gradient checking;
-//! - [`io`]: reading and writing tensors (`.npy`).
+//! - [`io`]: reading and writing tensors (`.npy`);
+//! - [`nn`]: modules, layers, losses ([`nn::functional`] holds the stateless ops);
+//! - [`optim`]: optimizers, schedules, clipping;
+//! - [`data`]: datasets, loaders, splits, transforms, CSV;
+//! - [`metrics`]: classification and regression metrics.
 
 pub mod autograd;
+pub mod data;
 pub mod error;
 pub mod io;
 pub mod kernels;
+pub mod metrics;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod tensor;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Data: datasets, loaders, splits, transforms and CSV reading.

@@ -1,0 +1,1 @@
+//! Metrics: accuracy, top-k, precision/recall/F1, confusion matrix, regression errors.

@@ -1,0 +1,1 @@
+//! Activation functions beyond the element-wise tensor methods (COURSE §7).

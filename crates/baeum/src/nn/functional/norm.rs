@@ -1,0 +1,1 @@
+//! Normalisation: batch, layer, group and local response norm.
