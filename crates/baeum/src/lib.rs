@@ -12,6 +12,8 @@
 //! - [`data`]: datasets, loaders, splits, transforms, CSV;
 //! - [`metrics`]: classification and regression metrics.
 
+extern crate self as baeum;
+
 pub mod autograd;
 pub mod data;
 pub mod error;

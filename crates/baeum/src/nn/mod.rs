@@ -1,4 +1,32 @@
-//! Neural networks: the `Module` trait, layers, losses and initialisers, with PyTorch's names
-//! and parameter layouts so that state dicts interchange.
+//! Neural networks: the `Module` trait (with `#[derive(Module)]`), layers, losses and
+//! initialisers, with PyTorch's names and parameter layouts so that state dicts interchange.
+//!
+//! ```
+//! use baeum::nn::{self, Forward, Linear, ModuleExt, ReLU, Sequential};
+//! baeum::manual_seed(0);
+//! let model = Sequential::new().add(Linear::new(2, 8)).add(ReLU).add(Linear::new(8, 1));
+//! let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+//! assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+//! let y = model.forward(&baeum::Tensor::zeros([4, 2])).unwrap();
+//! assert_eq!(y.dims(), &[4, 1]);
+//! ```
 
+pub mod activation;
+pub mod container;
 pub mod functional;
+pub mod init;
+pub mod linear;
+pub mod module;
+pub mod rnn;
+pub mod summary;
+
+pub use activation::*;
+pub use baeum_derive::Module;
+pub use container::Sequential;
+pub use linear::{Flatten, Identity, Linear};
+pub use module::{
+    ChildField, Entry, Forward, Layer, LoadReport, Module, ModuleExt, ParamField, TrainingFlag,
+    Visitor, walk,
+};
+pub use rnn::{Cell, GRU, LSTM, RNN, RnnConfig};
+pub use summary::{Summary, SummaryRow, summary, summary_with_input};
