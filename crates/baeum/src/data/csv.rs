@@ -420,6 +420,12 @@ fn parse_records(text: &str, source: &str, options: &CsvOptions) -> Result<Vec<R
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
     let mut record = ::csv::StringRecord::new();
+    let mut lines = LineCounter {
+        text: text.as_bytes(),
+        byte: 0,
+        line: 1,
+        comment: options.comment,
+    };
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -428,18 +434,56 @@ fn parse_records(text: &str, source: &str, options: &CsvOptions) -> Result<Vec<R
                 if record.len() == 1 && record[0].is_empty() {
                     continue;
                 }
+                let start = record.position().map_or(0, |p| p.byte() as usize);
                 records.push(Record {
-                    line: record.position().map_or(0, |p| p.line()),
+                    line: lines.line_of_record(start),
                     fields: record.iter().map(str::to_string).collect(),
                 });
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = lines.line_of_record(e.position().map_or(0, |p| p.byte() as usize));
                 bail!(Format, "read_csv: {source}, line {line}: {e}");
             }
         }
     }
     Ok(records)
+}
+
+/// Line numbers of records as a person counts them in the file. The csv crate's own line count
+/// leaves out comment lines and starts a record at the terminator of the previous one, so we
+/// count newlines up to the byte where it starts looking, then step over line terminators,
+/// comment lines and blank lines to where the record really begins.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    /// A position at or before the next record's start, and its 1-based line.
+    byte: usize,
+    line: u64,
+    comment: Option<u8>,
+}
+
+impl LineCounter<'_> {
+    fn line_of_record(&mut self, start: usize) -> u64 {
+        let start = start.clamp(self.byte, self.text.len());
+        self.line += self.text[self.byte..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.byte = start;
+        loop {
+            let rest = &self.text[self.byte..];
+            let line_len = rest.iter().position(|&b| b == b'\n');
+            let this_line = &rest[..line_len.unwrap_or(rest.len())];
+            let skippable = self.comment.is_some_and(|c| this_line.first() == Some(&c))
+                || this_line.iter().all(u8::is_ascii_whitespace);
+            match line_len {
+                Some(len) if skippable => {
+                    self.byte += len + 1;
+                    self.line += 1;
+                }
+                _ => return self.line,
+            }
+        }
+    }
 }
 
 /// A number as the CSV holds it (`1`, `-0.5`, `1e-3`, `inf`).
@@ -504,8 +548,8 @@ impl ColumnKey for usize {
         ColumnRef::Index(*self)
     }
 }
+/// So that integer literals work (`table.column(0)`); a negative position is out of range.
 impl ColumnKey for i32 {
-    /// Negative positions count from the back later; here they are out of range on purpose.
     fn to_ref(&self) -> ColumnRef {
         ColumnRef::Index(usize::try_from(*self).unwrap_or(usize::MAX))
     }

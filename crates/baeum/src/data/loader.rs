@@ -215,7 +215,7 @@ impl std::fmt::Debug for DataLoader {
     }
 }
 
-impl<'a> IntoIterator for &'a mut DataLoader {
+impl IntoIterator for &mut DataLoader {
     type Item = Result<(Tensor, Tensor)>;
     type IntoIter = BatchIter;
     fn into_iter(self) -> BatchIter {

@@ -133,7 +133,7 @@ pub fn random_split(
 /// `test_size` is a fraction in (0, 1), the test part has `ceil(n * test_size)` examples and the
 /// training part the rest.
 pub fn train_test_split(n: usize, test_size: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
-    if !(test_size > 0.0 && test_size < 1.0) {
+    if test_size.is_nan() || test_size <= 0.0 || test_size >= 1.0 {
         bail!(
             Invalid,
             "train_test_split: test_size must lie strictly between 0 and 1, got {test_size}"

@@ -29,7 +29,7 @@ fn rows_and_features(op: &str, x: &Tensor) -> Result<(usize, usize)> {
         );
     }
     let f = x.dims()[x.rank() - 1];
-    let rows = if f == 0 { 0 } else { x.numel() / f };
+    let rows = x.numel().checked_div(f).unwrap_or(0);
     Ok((rows, f))
 }
 
