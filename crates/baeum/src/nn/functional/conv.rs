@@ -205,9 +205,9 @@ pub fn conv_output_size_exact(
     if rest != 0 {
         bail!(
             Invalid,
-            "conv_output_size: (N - F + 2P) / stride + 1 = ({n} - {span} + 2·{pad}) / {stride} + 1 \
-             = {:.2} is not an integer: the windows do not fit the input evenly (change the \
-             stride or the padding)",
+            "conv_output_size: with N = {n}, F = {span}, P = {pad} and stride {stride}, \
+             (N - F + 2P) / stride + 1 = {:.2} is not an integer: the windows do not fit the \
+             input evenly (change the stride or the padding)",
             (n + 2 * pad - span) as f64 / stride as f64 + 1.0
         );
     }
