@@ -1354,8 +1354,12 @@ mod tests {
 
     #[test]
     fn unsupported_ops_say_so() {
-        let e = run_node("Conv", &Attrs::default(), &[], 22).unwrap_err();
-        assert_eq!(e, "unsupported op Conv");
+        let e = run_node("RoiAlign", &Attrs::default(), &[], 22).unwrap_err();
+        assert_eq!(e, "unsupported op RoiAlign");
+        // A 3-D convolution is refused with its reason.
+        let x = Some(Tensor::zeros([1, 1, 3, 3, 3]));
+        let e = run_node("Conv", &Attrs::default(), &[x.clone(), x], 22).unwrap_err();
+        assert!(e.contains("only 1-D and 2-D"), "{e}");
     }
 
     #[test]
