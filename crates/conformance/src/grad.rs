@@ -8,10 +8,10 @@
 //! results and `grad_<input>` for each input that requires grad.
 //!
 //! Element-wise, reduction, linear-algebra, softmax and shape ops map onto baeum's tensor
-//! operations one to one. The losses (cross-entropy, NLL, binary cross-entropy, MSE), embedding,
-//! the normalisation layers and global average pooling are composed here from tensor operations,
-//! following PyTorch's documented semantics, until baeum has them as layers; convolution,
-//! windowed pooling and the recurrent layers answer "not supported yet". Nothing here panics on
+//! operations one to one. Convolutions, pooling, the normalisation layers and embedding map onto
+//! `baeum::nn::functional`; the losses (cross-entropy, NLL, binary cross-entropy, MSE) are
+//! composed here from tensor operations, following PyTorch's documented semantics; conv3d and
+//! the recurrent layers answer "not supported yet". Nothing here panics on
 //! a malformed case: an unknown op, a missing input or an attribute the mapping does not read
 //! is a failure with its reason.
 
@@ -21,6 +21,9 @@ use std::path::Path;
 
 use baeum::autograd::{self, BackwardOptions};
 use baeum::io::read_npy;
+use baeum::nn::functional::{
+    self as F, AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions, Padding, Sizes,
+};
 use baeum::ops::transform::PadMode;
 use baeum::{DType, Tensor};
 use serde_json::{Map, Value};
@@ -917,18 +920,22 @@ pub fn forward(
         }
         "split" | "chunk" => split(op, a, x()?),
 
-        // Layers composed from tensor operations (until baeum has them).
+        // Layers: baeum::nn::functional.
         "embedding" => one(embedding(a, inputs)?),
         "layer_norm" => one(layer_norm(a, inputs)?),
         "group_norm" => one(group_norm(a, inputs)?),
         "batch_norm" => batch_norm(a, inputs),
-        "adaptive_avg_pool2d" => one(adaptive_avg_pool2d(a, x()?)?),
+        "conv1d" | "conv2d" => one(conv(op, a, inputs)?),
+        "conv_transpose1d" | "conv_transpose2d" => one(conv_transpose(op, a, inputs)?),
+        "max_pool1d" | "max_pool2d" => max_pool(op, a, x()?),
+        "avg_pool1d" | "avg_pool2d" => one(avg_pool(op, a, x()?)?),
+        "adaptive_avg_pool1d"
+        | "adaptive_avg_pool2d"
+        | "adaptive_max_pool1d"
+        | "adaptive_max_pool2d" => adaptive_pool(op, a, x()?),
         "composite" => one(composite(a, inputs)?),
 
-        "conv1d" | "conv2d" | "conv3d" | "conv_transpose1d" | "conv_transpose2d" | "avg_pool1d"
-        | "avg_pool2d" | "max_pool1d" | "max_pool2d" | "lstm" | "gru" | "rnn" => {
-            Err(format!("op '{op}' not supported yet"))
-        }
+        "conv3d" | "lstm" | "gru" | "rnn" => Err(format!("op '{op}' not supported yet")),
         _ => Err(format!("op '{op}' not supported yet (unknown op)")),
     }
 }
@@ -1467,7 +1474,186 @@ fn split(op: &str, a: &Args, x: &Tensor) -> Result<Vec<Tensor>, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Layers composed from tensor operations.
+// Layers: baeum::nn::functional.
+
+/// A size attribute (one value or one per spatial dim) as `Sizes`, or `default`.
+fn sizes(a: &Args, name: &str, default: usize) -> Result<Sizes, String> {
+    match a.ints_opt(name)? {
+        None => Ok(Sizes::from(default)),
+        Some(v) => v
+            .iter()
+            .map(|&x| usize::try_from(x).map_err(|_| format!("{name} = {v:?} must be >= 0")))
+            .collect::<Result<Vec<usize>, String>>()
+            .map(Sizes),
+    }
+}
+
+fn groups(a: &Args) -> Result<usize, String> {
+    let g = a.int("groups", 1)?;
+    usize::try_from(g).map_err(|_| format!("groups = {g}"))
+}
+
+/// The input, weight and optional bias of a convolution.
+fn conv_operands<'a>(
+    op: &str,
+    inputs: &'a [Input],
+) -> Result<(&'a Tensor, &'a Tensor, Option<&'a Tensor>), String> {
+    let x = named(inputs, &["input", "x"]).map_or_else(|| at(inputs, 0, op), Ok)?;
+    let w = named(inputs, &["weight", "w"]).map_or_else(|| at(inputs, 1, op), Ok)?;
+    let b = named(inputs, &["bias", "b"]).or_else(|| {
+        inputs
+            .get(2)
+            .filter(|i| !["input", "x", "weight", "w"].contains(&i.name.as_str()))
+            .map(|i| &i.tensor)
+    });
+    Ok((x, w, b))
+}
+
+/// torch.nn.functional.conv1d / conv2d (padding: sizes or "same" / "valid").
+fn conv(op: &str, a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
+    let (x, w, b) = conv_operands(op, inputs)?;
+    let padding = match a.value("padding") {
+        Some(Value::String(s)) => match s.as_str() {
+            "same" => Padding::Same,
+            "valid" => Padding::Valid,
+            other => return Err(format!("{op}: padding=\"{other}\"")),
+        },
+        _ => Padding::Explicit(sizes(a, "padding", 0)?),
+    };
+    let o = ConvOptions {
+        stride: sizes(a, "stride", 1)?,
+        padding,
+        dilation: sizes(a, "dilation", 1)?,
+        groups: groups(a)?,
+    };
+    if a.string("padding_mode", "zeros")? != "zeros" {
+        return Err(format!("{op}: only padding_mode=\"zeros\" is mapped"));
+    }
+    match op {
+        "conv1d" => F::conv1d(x, w, b, &o),
+        _ => F::conv2d(x, w, b, &o),
+    }
+    .map_err(e2s)
+}
+
+/// torch.nn.functional.conv_transpose1d / conv_transpose2d.
+fn conv_transpose(op: &str, a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
+    let (x, w, b) = conv_operands(op, inputs)?;
+    let o = ConvTransposeOptions {
+        stride: sizes(a, "stride", 1)?,
+        padding: sizes(a, "padding", 0)?,
+        output_padding: sizes(a, "output_padding", 0)?,
+        groups: groups(a)?,
+        dilation: sizes(a, "dilation", 1)?,
+    };
+    match op {
+        "conv_transpose1d" => F::conv_transpose1d(x, w, b, &o),
+        _ => F::conv_transpose2d(x, w, b, &o),
+    }
+    .map_err(e2s)
+}
+
+/// The stride attribute of a pool: absent, null or an empty list mean "the kernel size".
+fn pool_stride(a: &Args) -> Result<Option<Sizes>, String> {
+    Ok(match a.ints_opt("stride")? {
+        Some(v) if !v.is_empty() => Some(sizes(a, "stride", 1)?),
+        _ => None,
+    })
+}
+
+/// torch.nn.functional.max_pool1d / max_pool2d (values, and the indices with
+/// return_indices).
+fn max_pool(op: &str, a: &Args, x: &Tensor) -> Result<Vec<Tensor>, String> {
+    let kernel = a
+        .ints_opt("kernel_size")?
+        .ok_or_else(|| format!("{op}: attribute kernel_size is required"))?;
+    let o = MaxPoolOptions {
+        kernel_size: Sizes(kernel.iter().map(|&k| k.max(0) as usize).collect()),
+        stride: pool_stride(a)?,
+        padding: sizes(a, "padding", 0)?,
+        dilation: sizes(a, "dilation", 1)?,
+        ceil_mode: a.bool("ceil_mode", false)?,
+    };
+    let (v, i) = match op {
+        "max_pool1d" => F::max_pool1d_with_indices(x, &o),
+        _ => F::max_pool2d_with_indices(x, &o),
+    }
+    .map_err(e2s)?;
+    Ok(if a.bool("return_indices", false)? {
+        vec![v, i]
+    } else {
+        vec![v]
+    })
+}
+
+/// torch.nn.functional.avg_pool1d / avg_pool2d.
+fn avg_pool(op: &str, a: &Args, x: &Tensor) -> Result<Tensor, String> {
+    let kernel = a
+        .ints_opt("kernel_size")?
+        .ok_or_else(|| format!("{op}: attribute kernel_size is required"))?;
+    let divisor = a.int_opt("divisor_override")?;
+    let o = AvgPoolOptions {
+        kernel_size: Sizes(kernel.iter().map(|&k| k.max(0) as usize).collect()),
+        stride: pool_stride(a)?,
+        padding: sizes(a, "padding", 0)?,
+        ceil_mode: a.bool("ceil_mode", false)?,
+        count_include_pad: a.bool("count_include_pad", true)?,
+        divisor_override: divisor.map(|d| d.max(0) as usize),
+    };
+    match op {
+        "avg_pool1d" => F::avg_pool1d(x, &o),
+        _ => F::avg_pool2d(x, &o),
+    }
+    .map_err(e2s)
+}
+
+/// torch.nn.functional.adaptive_{avg,max}_pool{1,2}d; output_size entries that are null keep
+/// the input's size, as in PyTorch.
+fn adaptive_pool(op: &str, a: &Args, x: &Tensor) -> Result<Vec<Tensor>, String> {
+    let spatial = if op.ends_with("1d") { 1 } else { 2 };
+    let raw = a
+        .value("output_size")
+        .cloned()
+        .ok_or_else(|| format!("{op}: attribute output_size is required"))?;
+    let items: Vec<Value> = match raw {
+        Value::Array(v) => v,
+        v => vec![v],
+    };
+    let r = x.rank();
+    let mut size = Vec::new();
+    for (k, v) in items.iter().enumerate() {
+        let keep = if r >= spatial {
+            x.dims()[r - spatial + k.min(spatial - 1)]
+        } else {
+            0
+        };
+        match v {
+            Value::Null => size.push(keep),
+            v => size.push(
+                as_int(v)
+                    .filter(|&i| i > 0)
+                    .ok_or_else(|| format!("{op}: output_size {items:?}"))?
+                    as usize,
+            ),
+        }
+    }
+    let size = Sizes(size);
+    let with_indices = a.bool("return_indices", false)?;
+    let (v, i) = match op {
+        "adaptive_avg_pool1d" => (F::adaptive_avg_pool1d(x, size.0[0]).map_err(e2s)?, None),
+        "adaptive_avg_pool2d" => (F::adaptive_avg_pool2d(x, size).map_err(e2s)?, None),
+        "adaptive_max_pool1d" => (F::adaptive_max_pool1d(x, size.0[0]).map_err(e2s)?, None),
+        _ => {
+            let (v, i) = F::adaptive_max_pool2d_with_indices(x, size).map_err(e2s)?;
+            (v, Some(i))
+        }
+    };
+    Ok(match (with_indices, i) {
+        (true, Some(i)) => vec![v, i],
+        (true, None) => return Err(format!("{op}: return_indices is not mapped")),
+        _ => vec![v],
+    })
+}
 
 /// torch.nn.functional.embedding: rows of `weight` picked by integer `indices`; the row
 /// `padding_idx` is read but receives no gradient.
@@ -1484,52 +1670,7 @@ fn embedding(a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
         return Err("embedding: scale_grad_by_freq is not mapped".into());
     }
     a.bool("sparse", false)?;
-    if w.rank() != 2 {
-        return Err(format!("embedding: weight of shape {:?}", w.dims()));
-    }
-    let num = w.dims()[0] as i64;
-    let flat = idx.to_i64().reshape(&[-1]);
-    if let Some(bad) = flat
-        .to_vec::<i64>()
-        .into_iter()
-        .find(|&i| i < 0 || i >= num)
-    {
-        return Err(format!(
-            "embedding: index {bad} out of range for {num} rows"
-        ));
-    }
-    let mut rows = w.index_select(0, &flat);
-    if let Some(p) = a.int_opt("padding_idx")? {
-        let p = if p < 0 { p + num } else { p };
-        let mask = flat.eq_scalar(p).reshape(&[-1, 1]);
-        rows = Tensor::where_(&mask, &w.detach().index_select(0, &flat), &rows);
-    }
-    let mut shape: Vec<usize> = idx.dims().to_vec();
-    shape.push(w.dims()[1]);
-    Ok(rows.reshape_to(shape))
-}
-
-/// `(x - mean) / sqrt(var + eps)` with mean and biased variance over `dims`.
-fn normalize(x: &Tensor, dims: &[isize], eps: f64) -> Tensor {
-    let c = x.sub(&x.mean_dims(dims, true));
-    let var = c.mul(&c).mean_dims(dims, true);
-    c.div(&var.add_scalar(eps).sqrt())
-}
-
-fn affine(
-    y: Tensor,
-    w: Option<&Tensor>,
-    b: Option<&Tensor>,
-    view: impl Fn(&Tensor) -> Tensor,
-) -> Tensor {
-    let y = match w {
-        Some(w) => y.mul(&view(w)),
-        None => y,
-    };
-    match b {
-        Some(b) => y.add(&view(b)),
-        None => y,
-    }
+    F::embedding(idx, w, a.int_opt("padding_idx")?).map_err(e2s)
 }
 
 /// torch.nn.functional.layer_norm over the trailing `normalized_shape` dims.
@@ -1538,26 +1679,16 @@ fn layer_norm(a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
     let shape = a
         .ints_opt("normalized_shape")?
         .ok_or_else(|| "layer_norm: attribute normalized_shape is required".to_string())?;
+    let shape: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     let eps = a.f64("eps", 1e-5)?;
-    let k = shape.len();
-    let tail: Vec<i64> = x.dims()[x.rank().saturating_sub(k)..]
-        .iter()
-        .map(|&d| d as i64)
-        .collect();
-    if k > x.rank() || tail != shape {
-        return Err(format!(
-            "layer_norm: normalized_shape {shape:?} for input of shape {:?}",
-            x.dims()
-        ));
-    }
-    let dims: Vec<isize> = (1..=k as isize).map(|i| -i).collect();
-    let y = normalize(x, &dims, eps);
-    Ok(affine(
-        y,
+    F::layer_norm(
+        x,
+        &shape,
         named(inputs, &["weight"]),
         named(inputs, &["bias"]),
-        Tensor::clone,
-    ))
+        eps,
+    )
+    .map_err(e2s)
 }
 
 /// torch.nn.functional.group_norm: statistics per (sample, group of channels), per-channel
@@ -1566,101 +1697,44 @@ fn group_norm(a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
     let x = named(inputs, &["input", "x"]).map_or_else(|| at(inputs, 0, "group_norm"), Ok)?;
     let g = a.int_required("num_groups")?;
     let eps = a.f64("eps", 1e-5)?;
-    if x.rank() < 2 || g <= 0 || x.dims()[1] as i64 % g != 0 {
-        return Err(format!(
-            "group_norm: {g} groups for input of shape {:?}",
-            x.dims()
-        ));
-    }
-    let n = x.dims()[0] as isize;
-    let y = normalize(&x.reshape(&[n, g as isize, -1]), &[2], eps).reshape_to(x.shape().clone());
-    let rank = x.rank();
-    Ok(affine(
-        y,
+    F::group_norm(
+        x,
+        g.max(0) as usize,
         named(inputs, &["weight"]),
         named(inputs, &["bias"]),
-        |t| class_view(t, rank),
-    ))
+        eps,
+    )
+    .map_err(e2s)
 }
 
-/// torch.nn.functional.batch_norm. Training: batch statistics over every dim but 1 (biased
-/// variance for normalising), and the updated running statistics as outputs 1 and 2
-/// (`(1-m)·running + m·batch`, the variance unbiased). Evaluation: the running statistics as
-/// constants.
+/// torch.nn.functional.batch_norm. Training: batch statistics, and the updated running
+/// statistics as outputs 1 and 2 (baeum updates them in place: copies are updated here, so
+/// the case's input tensors stay as loaded). Evaluation: the running statistics.
 fn batch_norm(a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
     let op = "batch_norm";
     let x = named(inputs, &["input", "x"]).map_or_else(|| at(inputs, 0, op), Ok)?;
-    let rm = named(inputs, &["running_mean"]);
-    let rv = named(inputs, &["running_var"]);
+    let copy = |t: &Tensor| t.detach() * 1.0;
+    let rm = named(inputs, &["running_mean"]).map(copy);
+    let rv = named(inputs, &["running_var"]).map(copy);
     let (w, b) = (named(inputs, &["weight"]), named(inputs, &["bias"]));
     let training = a.bool("training", false)?;
     let eps = a.f64("eps", 1e-5)?;
-    let momentum = a.f64_opt("momentum")?;
-    if x.rank() < 2 {
-        return Err(format!("{op}: input of shape {:?}", x.dims()));
-    }
-    let rank = x.rank();
-    let view = |t: &Tensor| class_view(t, rank);
-    if !training {
-        let (Some(rm), Some(rv)) = (rm, rv) else {
-            return Err(format!(
-                "{op}: evaluation needs running_mean and running_var"
-            ));
-        };
-        let y = x
-            .sub(&view(&rm.detach()))
-            .div(&view(&rv.detach()).add_scalar(eps).sqrt());
-        return Ok(vec![affine(y, w, b, view)]);
-    }
-    let dims: Vec<isize> = (0..rank as isize).filter(|&d| d != 1).collect();
-    let mean = x.mean_dims(&dims, true);
-    let c = x.sub(&mean);
-    let var = c.mul(&c).mean_dims(&dims, true);
-    let y = affine(c.div(&var.add_scalar(eps).sqrt()), w, b, view);
+    // F.batch_norm's default momentum; None is the cumulative average (first batch: 1).
+    let momentum = if a.has("momentum") {
+        a.f64("momentum", 0.1)?
+    } else if a.map.contains_key("momentum") {
+        F::batch_norm_momentum(None, 1)
+    } else {
+        0.1
+    };
+    let y =
+        F::batch_norm(x, rm.as_ref(), rv.as_ref(), w, b, training, momentum, eps).map_err(e2s)?;
     let mut outs = vec![y];
-    if let (Some(rm), Some(rv)) = (rm, rv) {
-        let m = momentum
-            .ok_or_else(|| format!("{op}: momentum=None (cumulative average) is not mapped"))?;
-        let n = (x.numel() / x.dims()[1].max(1)) as f64;
-        let (mean, var) = (mean.detach().reshape(&[-1]), var.detach().reshape(&[-1]));
-        outs.push(rm.mul_scalar(1.0 - m).add(&mean.mul_scalar(m)));
-        outs.push(
-            rv.mul_scalar(1.0 - m)
-                .add(&var.mul_scalar(m * n / (n - 1.0))),
-        );
+    if training && let (Some(rm), Some(rv)) = (rm, rv) {
+        outs.push(rm);
+        outs.push(rv);
     }
     Ok(outs)
-}
-
-/// torch.nn.functional.adaptive_avg_pool2d when every output cell averages an equal block
-/// (the output size divides the input size; output 1 is global average pooling).
-fn adaptive_avg_pool2d(a: &Args, x: &Tensor) -> Result<Tensor, String> {
-    let size = a
-        .ints_opt("output_size")?
-        .ok_or_else(|| "adaptive_avg_pool2d: attribute output_size is required".to_string())?;
-    let size = match size[..] {
-        [s] => [s, s],
-        [h, w] => [h, w],
-        _ => return Err(format!("adaptive_avg_pool2d: output_size {size:?}")),
-    };
-    let r = x.rank();
-    if r < 3 {
-        return Err(format!(
-            "adaptive_avg_pool2d: input of shape {:?}",
-            x.dims()
-        ));
-    }
-    let (h, w) = (x.dims()[r - 2] as i64, x.dims()[r - 1] as i64);
-    let (oh, ow) = (size[0], size[1]);
-    if oh <= 0 || ow <= 0 || h % oh != 0 || w % ow != 0 {
-        return Err(format!(
-            "adaptive_avg_pool2d: output size {size:?} does not divide input {h}x{w} (overlapping windows are not mapped yet)"
-        ));
-    }
-    let mut shape: Vec<isize> = x.dims()[..r - 2].iter().map(|&d| d as isize).collect();
-    shape.extend([oh, h / oh, ow, w / ow].map(|d| d as isize));
-    let rr = shape.len() as isize;
-    Ok(x.reshape(&shape).mean_dims(&[rr - 3, rr - 1], false))
 }
 
 /// A composite case: its semantics line is a nested call expression over the inputs, such as
@@ -1955,8 +2029,8 @@ mod tests {
     #[test]
     fn unsupported_and_malformed_say_so() {
         let x = t(&[1.0, 2.0], &[2]);
-        let e = run("conv2d", json!({}), &[("x", x.clone())]).unwrap_err();
-        assert_eq!(e, "op 'conv2d' not supported yet");
+        let e = run("conv3d", json!({}), &[("x", x.clone())]).unwrap_err();
+        assert_eq!(e, "op 'conv3d' not supported yet");
         let e = run("frobnicate", json!({}), &[("x", x.clone())]).unwrap_err();
         assert!(e.contains("not supported yet"), "{e}");
         let e = run("relu", json!({"inplace_weirdness": 1}), &[("x", x.clone())]).unwrap_err();

@@ -5,6 +5,8 @@
 //! operator (e.g. Clip's bounds and Squeeze's axes are inputs from opset 13, attributes before)
 //! and taking ONNX's default for every absent attribute.
 
+use baeum::nn::functional::{self as F, ConvOptions, ConvTransposeOptions, PoolGeometry};
+use baeum::ops::transform::PadMode;
 use baeum::{DType, Tensor};
 
 use crate::case::{AttrValue, Attrs, Case};
@@ -331,8 +333,409 @@ pub fn run_node_with_outputs(
                 .map_err(|e| e.to_string())?;
             Ok(vec![v, i])
         }
+        // Neural-network layers: baeum::nn::functional.
+        "Conv" => conv(attrs, inputs).map(|t| vec![t]),
+        "ConvTranspose" => conv_transpose(attrs, inputs).map(|t| vec![t]),
+        "MaxPool" => max_pool(attrs, &x()?),
+        "AveragePool" => average_pool(attrs, &x()?).map(|t| vec![t]),
+        "GlobalAveragePool" | "GlobalMaxPool" => {
+            let t = float_only(op, x()?)?;
+            if t.rank() < 3 {
+                return Err(format!("{op}: input of shape {:?}", t.dims()));
+            }
+            let dims: Vec<isize> = (2..t.rank() as isize).collect();
+            one(if op == "GlobalAveragePool" {
+                t.mean_dims(&dims, true)
+            } else {
+                t.amax(&dims, true)
+            })
+        }
+        "BatchNormalization" => batch_normalization(attrs, inputs),
+        "LayerNormalization" => layer_normalization(attrs, inputs),
+        "InstanceNormalization" => {
+            let eps = attrs.float("epsilon", 1e-5)? as f64;
+            let (scale, bias) = (opt_input(inputs, 1), opt_input(inputs, 2));
+            one(F::instance_norm(
+                &x()?,
+                None,
+                None,
+                scale.as_ref(),
+                bias.as_ref(),
+                true,
+                0.1,
+                eps,
+            )
+            .map_err(|e| e.to_string())?)
+        }
+        "LRN" => {
+            let size = attrs.int("size", 0)?;
+            // ONNX centres an even window one later than PyTorch does: only odd sizes agree.
+            if size <= 0 || size % 2 == 0 {
+                return Err(format!("LRN: size {size} (only odd sizes are mapped)"));
+            }
+            one(F::local_response_norm(
+                &float_only(op, x()?)?,
+                size as usize,
+                attrs.float("alpha", 1e-4)? as f64,
+                attrs.float("beta", 0.75)? as f64,
+                attrs.float("bias", 1.0)? as f64,
+            )
+            .map_err(|e| e.to_string())?)
+        }
+        "Dropout" => dropout(attrs, inputs, opset),
         _ => Err(format!("unsupported op {op}")),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution, pooling, normalisation, dropout.
+
+/// The spatial dimensions of a 1-D or 2-D layer input `[N, C, ...]`.
+fn spatial_rank(op: &str, x: &Tensor) -> Result<usize, String> {
+    match x.rank() {
+        3 => Ok(1),
+        4 => Ok(2),
+        r => Err(format!(
+            "{op}: input of shape {:?} (rank {r}): only 1-D and 2-D layers are mapped",
+            x.dims()
+        )),
+    }
+}
+
+/// A per-spatial-dimension attribute (`strides`, `dilations`, ...), `default` when absent.
+fn per_dim(attrs: &Attrs, name: &str, n: usize, default: usize) -> Result<Vec<usize>, String> {
+    match attrs.ints(name)? {
+        None => Ok(vec![default; n]),
+        Some(v) if v.len() == n && v.iter().all(|&x| x >= 0) => {
+            Ok(v.iter().map(|&x| x as usize).collect())
+        }
+        Some(v) => Err(format!(
+            "attribute {name} = {v:?} for {n} spatial dimension(s)"
+        )),
+    }
+}
+
+/// (pads before, pads after) per spatial dimension from `pads` and `auto_pad`, for windows
+/// of `kernel` (dilated by `dilation`) stepping `stride` over `sizes`.
+fn window_pads(
+    attrs: &Attrs,
+    sizes: &[usize],
+    kernel: &[usize],
+    stride: &[usize],
+    dilation: &[usize],
+) -> Result<(Vec<usize>, Vec<usize>), String> {
+    let n = sizes.len();
+    match attrs.string("auto_pad", "NOTSET")?.as_str() {
+        "NOTSET" => {
+            let pads = match attrs.ints("pads")? {
+                None => vec![0; 2 * n],
+                Some(p) if p.len() == 2 * n && p.iter().all(|&x| x >= 0) => {
+                    p.iter().map(|&x| x as usize).collect()
+                }
+                Some(p) => return Err(format!("pads {p:?} for {n} spatial dimension(s)")),
+            };
+            Ok((pads[..n].to_vec(), pads[n..].to_vec()))
+        }
+        "VALID" => Ok((vec![0; n], vec![0; n])),
+        mode @ ("SAME_UPPER" | "SAME_LOWER") => {
+            let (mut before, mut after) = (vec![0; n], vec![0; n]);
+            for d in 0..n {
+                let out = sizes[d].div_ceil(stride[d]);
+                let span = dilation[d] * (kernel[d] - 1) + 1;
+                let total = ((out - 1) * stride[d] + span).saturating_sub(sizes[d]);
+                let small = total / 2;
+                if mode == "SAME_UPPER" {
+                    (before[d], after[d]) = (small, total - small);
+                } else {
+                    (before[d], after[d]) = (total - small, small);
+                }
+            }
+            Ok((before, after))
+        }
+        other => Err(format!("auto_pad \"{other}\"")),
+    }
+}
+
+/// `Tensor::pad` arguments (last dimension first) for `before`/`after` per spatial dimension;
+/// negative values crop.
+fn pad_list(before: &[isize], after: &[isize]) -> Vec<isize> {
+    (0..before.len())
+        .rev()
+        .flat_map(|d| [before[d], after[d]])
+        .collect()
+}
+
+fn conv(attrs: &Attrs, inputs: &[Option<Tensor>]) -> Result<Tensor, String> {
+    let op = "Conv";
+    let x = float_only(op, input(inputs, 0, op)?)?;
+    let w = input(inputs, 1, op)?;
+    let b = opt_input(inputs, 2);
+    let n = spatial_rank(op, &x)?;
+    if w.rank() != n + 2 {
+        return Err(format!("Conv: weight of shape {:?}", w.dims()));
+    }
+    let stride = per_dim(attrs, "strides", n, 1)?;
+    let dilation = per_dim(attrs, "dilations", n, 1)?;
+    let kernel = w.dims()[2..].to_vec();
+    let (before, after) = window_pads(attrs, &x.dims()[2..], &kernel, &stride, &dilation)?;
+    // Asymmetric padding: zeros added explicitly, then a convolution without padding.
+    let x = if before.iter().chain(&after).any(|&p| p > 0) {
+        let b: Vec<isize> = before.iter().map(|&p| p as isize).collect();
+        let a: Vec<isize> = after.iter().map(|&p| p as isize).collect();
+        x.try_pad(&pad_list(&b, &a), PadMode::Constant(0.0))
+            .map_err(|e| e.to_string())?
+    } else {
+        x
+    };
+    let o = ConvOptions::default()
+        .stride(stride)
+        .dilation(dilation)
+        .groups(attrs.int("group", 1)?.max(1) as usize);
+    if n == 1 {
+        F::conv1d(&x, &w, b.as_ref(), &o)
+    } else {
+        F::conv2d(&x, &w, b.as_ref(), &o)
+    }
+    .map_err(|e| e.to_string())
+}
+
+fn conv_transpose(attrs: &Attrs, inputs: &[Option<Tensor>]) -> Result<Tensor, String> {
+    let op = "ConvTranspose";
+    let x = float_only(op, input(inputs, 0, op)?)?;
+    let w = input(inputs, 1, op)?;
+    let b = opt_input(inputs, 2);
+    let n = spatial_rank(op, &x)?;
+    if w.rank() != n + 2 {
+        return Err(format!("ConvTranspose: weight of shape {:?}", w.dims()));
+    }
+    let stride = per_dim(attrs, "strides", n, 1)?;
+    let dilation = per_dim(attrs, "dilations", n, 1)?;
+    let output_padding = per_dim(attrs, "output_padding", n, 0)?;
+    let kernel = w.dims()[2..].to_vec();
+    let sizes = x.dims()[2..].to_vec();
+    // The full transposed convolution (no padding) has (n − 1)·s + d(k − 1) + 1 positions;
+    // ONNX's pads crop it (negative pads extend it with zeros) and output_padding extends it.
+    let full: Vec<isize> = (0..n)
+        .map(|d| ((sizes[d] - 1) * stride[d] + dilation[d] * (kernel[d] - 1) + 1) as isize)
+        .collect();
+    let auto_pad = attrs.string("auto_pad", "NOTSET")?;
+    let output_shape = match attrs.ints("output_shape")? {
+        Some(s) if s.len() == n => Some(s),
+        Some(s) => return Err(format!("output_shape {s:?}")),
+        None if auto_pad.starts_with("SAME") => Some(
+            (0..n)
+                .map(|d| (sizes[d] * stride[d]) as i64)
+                .collect::<Vec<i64>>(),
+        ),
+        None => None,
+    };
+    let (before, after): (Vec<isize>, Vec<isize>) = match output_shape {
+        Some(shape) => (0..n)
+            .map(|d| {
+                let total = full[d] + output_padding[d] as isize - shape[d] as isize;
+                let half = total.div_euclid(2);
+                if auto_pad == "SAME_UPPER" {
+                    (half, total - half)
+                } else {
+                    (total - half, half)
+                }
+            })
+            .unzip(),
+        None => {
+            let pads = match attrs.ints("pads")? {
+                None => vec![0; 2 * n],
+                Some(p) if p.len() == 2 * n => p,
+                Some(p) => return Err(format!("pads {p:?}")),
+            };
+            (
+                pads[..n].iter().map(|&p| p as isize).collect(),
+                pads[n..].iter().map(|&p| p as isize).collect(),
+            )
+        }
+    };
+    let o = ConvTransposeOptions::default()
+        .stride(stride)
+        .dilation(dilation)
+        .groups(attrs.int("group", 1)?.max(1) as usize);
+    let y = if n == 1 {
+        F::conv_transpose1d(&x, &w, None, &o)
+    } else {
+        F::conv_transpose2d(&x, &w, None, &o)
+    }
+    .map_err(|e| e.to_string())?;
+    let crop_before: Vec<isize> = before.iter().map(|&p| -p).collect();
+    let crop_after: Vec<isize> = (0..n)
+        .map(|d| output_padding[d] as isize - after[d])
+        .collect();
+    let y = y
+        .try_pad(&pad_list(&crop_before, &crop_after), PadMode::Constant(0.0))
+        .map_err(|e| e.to_string())?;
+    Ok(match b {
+        Some(b) => {
+            let mut shape = vec![1isize; y.rank()];
+            shape[1] = -1;
+            y.add(&b.reshape(&shape))
+        }
+        None => y,
+    })
+}
+
+/// The geometry of an ONNX MaxPool / AveragePool.
+fn pool_geometry(attrs: &Attrs, x: &Tensor, op: &str) -> Result<(usize, PoolGeometry), String> {
+    let n = spatial_rank(op, x)?;
+    let kernel = attrs
+        .ints("kernel_shape")?
+        .ok_or_else(|| format!("{op}: attribute kernel_shape is required"))?;
+    if kernel.len() != n || kernel.iter().any(|&k| k <= 0) {
+        return Err(format!("{op}: kernel_shape {kernel:?}"));
+    }
+    let kernel: Vec<usize> = kernel.iter().map(|&k| k as usize).collect();
+    let stride = per_dim(attrs, "strides", n, 1)?;
+    let dilation = per_dim(attrs, "dilations", n, 1)?;
+    let (pad_before, pad_after) = window_pads(attrs, &x.dims()[2..], &kernel, &stride, &dilation)?;
+    Ok((
+        n,
+        PoolGeometry {
+            kernel,
+            stride,
+            dilation,
+            pad_before,
+            pad_after,
+            ceil_mode: attrs.int("ceil_mode", 0)? != 0,
+        },
+    ))
+}
+
+/// MaxPool: values, and indices flattened over the whole tensor (row-major, or column-major
+/// within each plane with storage_order 1).
+fn max_pool(attrs: &Attrs, x: &Tensor) -> OpResult {
+    let x = float_only("MaxPool", x.clone())?;
+    let (n, g) = pool_geometry(attrs, &x, "MaxPool")?;
+    let (v, i) = F::max_pool_with_geometry(&x, n, &g).map_err(|e| e.to_string())?;
+    let dims = x.dims();
+    let (h, w) = if n == 1 {
+        (1, dims[2])
+    } else {
+        (dims[2], dims[3])
+    };
+    let plane = (h * w) as i64;
+    let column_major = attrs.int("storage_order", 0)? == 1;
+    let per_plane = i.numel() / (dims[0] * dims[1]).max(1);
+    let flat: Vec<i64> = i
+        .to_vec::<i64>()
+        .iter()
+        .enumerate()
+        .map(|(k, &idx)| {
+            let base = (k / per_plane.max(1)) as i64 * plane;
+            let (r, c) = (idx / w as i64, idx % w as i64);
+            base + if column_major { c * h as i64 + r } else { idx }
+        })
+        .collect();
+    Ok(vec![v, Tensor::from_vec(flat, i.shape().clone())])
+}
+
+fn average_pool(attrs: &Attrs, x: &Tensor) -> Result<Tensor, String> {
+    let x = float_only("AveragePool", x.clone())?;
+    let (n, g) = pool_geometry(attrs, &x, "AveragePool")?;
+    let include = attrs.int("count_include_pad", 0)? != 0;
+    F::avg_pool_with_geometry(&x, n, &g, include, None).map_err(|e| e.to_string())
+}
+
+/// BatchNormalization: inference with the given statistics, or (training_mode) with the
+/// batch's, returning the running statistics too. ONNX's momentum weighs the old value and
+/// its running variance takes the biased batch variance (unlike PyTorch).
+fn batch_normalization(attrs: &Attrs, inputs: &[Option<Tensor>]) -> OpResult {
+    let op = "BatchNormalization";
+    let x = float_only(op, input(inputs, 0, op)?)?;
+    let (scale, bias) = (input(inputs, 1, op)?, input(inputs, 2, op)?);
+    let (mean, var) = (input(inputs, 3, op)?, input(inputs, 4, op)?);
+    let eps = attrs.float("epsilon", 1e-5)? as f64;
+    let momentum = attrs.float("momentum", 0.9)? as f64;
+    let err = |e: baeum::Error| e.to_string();
+    if attrs.int("training_mode", 0)? == 0 {
+        let y = F::batch_norm(
+            &x,
+            Some(&mean),
+            Some(&var),
+            Some(&scale),
+            Some(&bias),
+            false,
+            0.0,
+            eps,
+        )
+        .map_err(err)?;
+        return Ok(vec![y]);
+    }
+    let y =
+        F::batch_norm(&x, None, None, Some(&scale), Some(&bias), true, 0.0, eps).map_err(err)?;
+    let dims: Vec<isize> = (0..x.rank() as isize).filter(|&d| d != 1).collect();
+    let batch_mean = x.mean_dims(&dims, false);
+    let batch_var = x.var_dims(&dims, false, false);
+    let running_mean = mean
+        .mul_scalar(momentum)
+        .add(&batch_mean.mul_scalar(1.0 - momentum));
+    let running_var = var
+        .mul_scalar(momentum)
+        .add(&batch_var.mul_scalar(1.0 - momentum));
+    Ok(vec![y, running_mean, running_var])
+}
+
+/// LayerNormalization over the dimensions from `axis` on: Y, Mean and InvStdDev (the latter
+/// two with the normalised dimensions kept as 1).
+fn layer_normalization(attrs: &Attrs, inputs: &[Option<Tensor>]) -> OpResult {
+    let op = "LayerNormalization";
+    let x = float_only(op, input(inputs, 0, op)?)?;
+    let a = axis(attrs.int("axis", -1)?, x.rank())?;
+    let eps = attrs.float("epsilon", 1e-5)? as f64;
+    let shape = x.dims()[a..].to_vec();
+    let scale = input(inputs, 1, op)?;
+    let bias = opt_input(inputs, 2);
+    let exact = |t: &Tensor| t.dims() == shape.as_slice();
+    let y = if exact(&scale) && bias.as_ref().is_none_or(exact) {
+        F::layer_norm(&x, &shape, Some(&scale), bias.as_ref(), eps)
+    } else {
+        // Scale and bias that only broadcast: normalise, then apply them as plain products.
+        F::layer_norm(&x, &shape, None, None, eps).map(|y| {
+            let y = y.mul(&scale);
+            match &bias {
+                Some(b) => y.add(b),
+                None => y,
+            }
+        })
+    }
+    .map_err(|e| e.to_string())?;
+    let dims: Vec<isize> = (a as isize..x.rank() as isize).collect();
+    let mean = x.mean_dims(&dims, true);
+    let inv_std = x.var_dims(&dims, false, true).add_scalar(eps).rsqrt();
+    Ok(vec![y, mean, inv_std])
+}
+
+/// Dropout: the identity outside training (always before opset 12) or with ratio 0, with an
+/// all-true mask; in training a seeded random mask.
+fn dropout(attrs: &Attrs, inputs: &[Option<Tensor>], opset: i64) -> OpResult {
+    let op = "Dropout";
+    let x = input(inputs, 0, op)?;
+    let (ratio, training) = if opset >= 12 {
+        let ratio = match opt_input(inputs, 1) {
+            Some(r) => scalar_f64(&r, "Dropout ratio")?,
+            None => 0.5,
+        };
+        let training = match opt_input(inputs, 2) {
+            Some(t) => scalar_f64(&t, "Dropout training_mode")? != 0.0,
+            None => false,
+        };
+        (ratio, training)
+    } else {
+        (attrs.float("ratio", 0.5)? as f64, false)
+    };
+    if !training || ratio == 0.0 {
+        let mask = Tensor::ones_dtype(x.shape().clone(), DType::Bool);
+        return Ok(vec![x, mask]);
+    }
+    let mut g = baeum::Generator::new(attrs.int("seed", 0)? as u64);
+    let y = F::dropout(&float_only(op, x)?, ratio, true, &mut g).map_err(|e| e.to_string())?;
+    let mask = y.ne_scalar(0.0);
+    Ok(vec![y, mask])
 }
 
 /// Runs an ONNX node case: loads its inputs, evaluates the node and returns the requested
@@ -951,8 +1354,12 @@ mod tests {
 
     #[test]
     fn unsupported_ops_say_so() {
-        let e = run_node("Conv", &Attrs::default(), &[], 22).unwrap_err();
-        assert_eq!(e, "unsupported op Conv");
+        let e = run_node("RoiAlign", &Attrs::default(), &[], 22).unwrap_err();
+        assert_eq!(e, "unsupported op RoiAlign");
+        // A 3-D convolution is refused with its reason.
+        let x = Some(Tensor::zeros([1, 1, 3, 3, 3]));
+        let e = run_node("Conv", &Attrs::default(), &[x.clone(), x], 22).unwrap_err();
+        assert!(e.contains("only 1-D and 2-D"), "{e}");
     }
 
     #[test]

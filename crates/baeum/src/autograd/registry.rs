@@ -110,8 +110,34 @@ pub const SHAPE_OPS: &[&str] = &[
     "cumprod",
 ];
 
+/// `nn/functional/{conv,pool,embedding}.rs` (normalisation and dropout are composed of the
+/// operations above and record no node of their own).
+pub const NN_OPS: &[&str] = &[
+    // conv.rs
+    "unfold",
+    "fold",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    // pool.rs
+    "max_pool1d",
+    "max_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool_backward",
+    // embedding.rs
+    "embedding",
+];
+
 /// Every family's list.
-pub const ALL: &[&[&str]] = &[BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS];
+pub const ALL: &[&[&str]] = &[
+    BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS, NN_OPS,
+];
 
 /// Every operation that records a node.
 pub fn differentiable_ops() -> impl Iterator<Item = &'static str> {

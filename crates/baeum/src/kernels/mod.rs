@@ -3,11 +3,13 @@
 //! are split across threads with rayon, and matrix products go to the `gemm` crate.
 
 pub mod cast;
+pub mod conv;
 pub mod gather;
 pub mod iter;
 pub mod linalg;
 pub mod map;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 
 /// Element counts at or above this are split across threads.

@@ -1,0 +1,274 @@
+//! Gradcheck cases for `nn::functional`: convolutions (stride, padding, dilation, groups,
+//! transposed), unfold/fold, pooling (max, average, adaptive; ceil_mode, padding) and
+//! embedding. Convolutions, unfold/fold and average pools are checked to second order too
+//! (their backward rules are differentiable ops).
+
+use super::{Case, uniform};
+use baeum::Tensor;
+use baeum::autograd::{BackwardOptions, grad};
+use baeum::nn::functional::*;
+
+/// Values 0.1 apart in a shuffled order, so no pooling window has a tie (max pooling is not
+/// differentiable at ties) and finite differences of size 1e-6 never change the argmax.
+fn distinct(shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut order: Vec<usize> = (0..n).collect();
+    baeum::Generator::new(seed).shuffle(&mut order);
+    let v: Vec<f64> = order
+        .iter()
+        .map(|&k| k as f64 * 0.1 - n as f64 * 0.05)
+        .collect();
+    Tensor::from_vec(v, shape.to_vec())
+}
+
+fn conv_cases() -> Vec<Case> {
+    vec![
+        Case::new(
+            "conv2d stride 2 padding 1 bias",
+            vec![
+                uniform(&[2, 2, 5, 5], -1.0, 1.0, 501),
+                uniform(&[3, 2, 3, 3], -1.0, 1.0, 502),
+                uniform(&[3], -1.0, 1.0, 503),
+            ],
+            |x| {
+                let o = ConvOptions::default().stride(2).padding(1);
+                conv2d(&x[0], &x[1], Some(&x[2]), &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "conv2d dilation groups asymmetric stride",
+            vec![
+                uniform(&[1, 4, 6, 5], -1.0, 1.0, 504),
+                uniform(&[6, 2, 2, 3], -1.0, 1.0, 505),
+            ],
+            |x| {
+                let o = ConvOptions::default()
+                    .stride([2, 1])
+                    .padding([0, 1])
+                    .dilation([2, 1])
+                    .groups(2);
+                conv2d(&x[0], &x[1], None, &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "conv2d same padding even kernel, unbatched",
+            vec![
+                uniform(&[2, 4, 4], -1.0, 1.0, 506),
+                uniform(&[2, 2, 2, 4], -1.0, 1.0, 507),
+            ],
+            |x| {
+                let o = ConvOptions::default().padding(Padding::Same);
+                conv2d(&x[0], &x[1], None, &o).unwrap()
+            },
+        ),
+        Case::new(
+            "conv1d stride padding dilation groups bias",
+            vec![
+                uniform(&[2, 4, 9], -1.0, 1.0, 508),
+                uniform(&[2, 2, 3], -1.0, 1.0, 509),
+                uniform(&[2], -1.0, 1.0, 510),
+            ],
+            |x| {
+                let o = ConvOptions::default()
+                    .stride(2)
+                    .padding(1)
+                    .dilation(2)
+                    .groups(2);
+                conv1d(&x[0], &x[1], Some(&x[2]), &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "conv_transpose2d stride padding output_padding bias",
+            vec![
+                uniform(&[2, 3, 3, 3], -1.0, 1.0, 511),
+                uniform(&[3, 2, 3, 3], -1.0, 1.0, 512),
+                uniform(&[2], -1.0, 1.0, 513),
+            ],
+            |x| {
+                let o = ConvTransposeOptions::default()
+                    .stride(2)
+                    .padding(1)
+                    .output_padding(1);
+                conv_transpose2d(&x[0], &x[1], Some(&x[2]), &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "conv_transpose2d groups dilation",
+            vec![
+                uniform(&[1, 4, 3, 2], -1.0, 1.0, 514),
+                uniform(&[4, 1, 2, 2], -1.0, 1.0, 515),
+            ],
+            |x| {
+                let o = ConvTransposeOptions::default()
+                    .stride([1, 2])
+                    .groups(2)
+                    .dilation(2);
+                conv_transpose2d(&x[0], &x[1], None, &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "conv_transpose1d",
+            vec![
+                uniform(&[2, 3, 4], -1.0, 1.0, 516),
+                uniform(&[3, 2, 3], -1.0, 1.0, 517),
+            ],
+            |x| {
+                let o = ConvTransposeOptions::default().stride(3).padding(1);
+                conv_transpose1d(&x[0], &x[1], None, &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "unfold",
+            vec![uniform(&[1, 2, 4, 5], -1.0, 1.0, 518)],
+            |x| unfold(&x[0], [2, 3], [1, 2], 1, [2, 1]).unwrap(),
+        )
+        .twice(),
+        Case::new("fold", vec![uniform(&[2, 8, 6], -1.0, 1.0, 519)], |x| {
+            fold(&x[0], [3, 4], 2, 1, 0, 1).unwrap()
+        })
+        .twice(),
+    ]
+}
+
+fn pool_cases() -> Vec<Case> {
+    vec![
+        Case::new(
+            "max_pool2d 3x3 stride 2 padding 1 (overlapping)",
+            vec![distinct(&[1, 2, 5, 6], 601)],
+            |x| max_pool2d(&x[0], &MaxPoolOptions::new(3).stride(2).padding(1)).unwrap(),
+        )
+        .twice(),
+        Case::new(
+            "max_pool2d ceil_mode dilation",
+            vec![distinct(&[2, 1, 6, 7], 602)],
+            |x| {
+                let o = MaxPoolOptions::new([2, 3])
+                    .stride([1, 2])
+                    .padding(1)
+                    .dilation(2)
+                    .ceil_mode(true);
+                max_pool2d(&x[0], &o).unwrap()
+            },
+        ),
+        Case::new(
+            "max_pool1d ceil_mode",
+            vec![distinct(&[2, 2, 7], 603)],
+            |x| max_pool1d(&x[0], &MaxPoolOptions::new(2).ceil_mode(true)).unwrap(),
+        ),
+        Case::new(
+            "adaptive_max_pool2d",
+            vec![distinct(&[1, 2, 5, 7], 604)],
+            |x| adaptive_max_pool2d(&x[0], [2, 3]).unwrap(),
+        ),
+        Case::new("adaptive_max_pool1d", vec![distinct(&[2, 9], 605)], |x| {
+            adaptive_max_pool1d(&x[0], 4).unwrap()
+        }),
+        Case::new(
+            "avg_pool2d ceil_mode without pad count",
+            vec![uniform(&[1, 2, 5, 6], -1.0, 1.0, 606)],
+            |x| {
+                let o = AvgPoolOptions::new(3)
+                    .stride(2)
+                    .padding(1)
+                    .ceil_mode(true)
+                    .count_include_pad(false);
+                avg_pool2d(&x[0], &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "avg_pool2d divisor_override, unbatched",
+            vec![uniform(&[2, 4, 4], -1.0, 1.0, 607)],
+            |x| {
+                let o = AvgPoolOptions::new(2).divisor_override(Some(3));
+                avg_pool2d(&x[0], &o).unwrap()
+            },
+        ),
+        Case::new(
+            "avg_pool1d padding",
+            vec![uniform(&[2, 3, 7], -1.0, 1.0, 608)],
+            |x| avg_pool1d(&x[0], &AvgPoolOptions::new(3).stride(2).padding(1)).unwrap(),
+        )
+        .twice(),
+        Case::new(
+            "adaptive_avg_pool2d overlapping windows",
+            vec![uniform(&[1, 2, 5, 7], -1.0, 1.0, 609)],
+            |x| adaptive_avg_pool2d(&x[0], [3, 4]).unwrap(),
+        )
+        .twice(),
+        Case::new(
+            "adaptive_avg_pool1d",
+            vec![uniform(&[2, 2, 10], -1.0, 1.0, 610)],
+            |x| adaptive_avg_pool1d(&x[0], 4).unwrap(),
+        ),
+        // The adjoint as a function of the upstream gradient: what a second derivative runs.
+        Case::new(
+            "avg_pool_backward",
+            vec![uniform(&[1, 2, 3, 4], -1.0, 1.0, 611)],
+            |x| {
+                let a = uniform(&[1, 2, 5, 6], -1.0, 1.0, 612).requires_grad_(true);
+                let o = AvgPoolOptions::new(3).stride(2).padding(1).ceil_mode(true);
+                let y = avg_pool2d(&a, &o).unwrap();
+                let g = grad(
+                    &[&y],
+                    &[&a],
+                    Some(std::slice::from_ref(&x[0])),
+                    BackwardOptions::create_graph(),
+                )
+                .unwrap();
+                g[0].clone().unwrap()
+            },
+        ),
+    ]
+}
+
+fn other_cases() -> Vec<Case> {
+    let idx = Tensor::from_vec(vec![1i64, 4, 0, 4, 2, 0, 3, 3], [2, 4]);
+    vec![
+        Case::new(
+            "embedding with repeated indices",
+            vec![uniform(&[5, 3], -1.0, 1.0, 701)],
+            move |x| embedding(&idx, &x[0], None).unwrap(),
+        )
+        .twice(),
+        // Normalisation is composed of checked ops; these cases check the composition.
+        Case::new(
+            "batch_norm training",
+            vec![
+                uniform(&[4, 3, 2], -1.0, 1.0, 702),
+                uniform(&[3], 0.5, 1.5, 703),
+                uniform(&[3], -1.0, 1.0, 704),
+            ],
+            |x| batch_norm(&x[0], None, None, Some(&x[1]), Some(&x[2]), true, 0.1, 1e-5).unwrap(),
+        )
+        .twice(),
+        Case::new(
+            "group_norm",
+            vec![uniform(&[2, 4, 3], -1.0, 1.0, 705)],
+            |x| group_norm(&x[0], 2, None, None, 1e-5).unwrap(),
+        ),
+        Case::new(
+            "layer_norm",
+            vec![uniform(&[2, 3, 4], -1.0, 1.0, 706)],
+            |x| layer_norm(&x[0], &[3, 4], None, None, 1e-5).unwrap(),
+        ),
+        Case::new(
+            "local_response_norm",
+            vec![uniform(&[2, 5, 3], -1.0, 1.0, 707)],
+            |x| local_response_norm(&x[0], 3, 0.1, 0.75, 2.0).unwrap(),
+        ),
+    ]
+}
+
+pub fn cases() -> Vec<Case> {
+    let mut cases = conv_cases();
+    cases.extend(pool_cases());
+    cases.extend(other_cases());
+    cases
+}
