@@ -13,20 +13,34 @@
 
 pub mod activation;
 pub mod container;
+pub mod conv;
+pub mod dropout;
+pub mod embedding;
 pub mod functional;
 pub mod init;
 pub mod linear;
 pub mod module;
+pub mod norm;
+pub mod pool;
 pub mod rnn;
 pub mod summary;
 
 pub use activation::*;
 pub use baeum_derive::Module;
 pub use container::Sequential;
+pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
+pub use dropout::{Dropout, Dropout2d};
+pub use embedding::Embedding;
+pub use functional::Padding;
 pub use linear::{Flatten, Identity, Linear};
 pub use module::{
     ChildField, Entry, Forward, Layer, LoadReport, Module, ModuleExt, ParamField, TrainingFlag,
     Visitor, walk,
+};
+pub use norm::{BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm};
+pub use pool::{
+    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool,
+    MaxPool1d, MaxPool2d,
 };
 pub use rnn::{Cell, GRU, LSTM, RNN, RnnConfig};
 pub use summary::{Summary, SummaryRow, summary, summary_with_input};
