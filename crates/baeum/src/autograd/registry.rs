@@ -110,8 +110,13 @@ pub const SHAPE_OPS: &[&str] = &[
     "cumprod",
 ];
 
+/// `nn/functional/loss.rs` (fused losses with their own backward).
+pub const LOSS_OPS: &[&str] = &["cross_entropy"];
+
 /// Every family's list.
-pub const ALL: &[&[&str]] = &[BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS];
+pub const ALL: &[&[&str]] = &[
+    BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS, LOSS_OPS,
+];
 
 /// Every operation that records a node.
 pub fn differentiable_ops() -> impl Iterator<Item = &'static str> {

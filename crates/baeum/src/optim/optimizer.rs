@@ -123,7 +123,7 @@ impl HyperValue {
 }
 
 /// The hyper-parameters of one optimizer (everything but `lr`), settable by PyTorch's names.
-pub trait Options: Clone + std::fmt::Debug + Send + Sync + 'static {
+pub trait Options: Clone + Default + std::fmt::Debug + Send + Sync + 'static {
     /// PyTorch's class name (`"Adam"`).
     const OPTIMIZER: &'static str;
     /// Sets a hyper-parameter by its PyTorch name; an unknown name or a value of the wrong kind
