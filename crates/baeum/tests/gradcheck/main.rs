@@ -6,6 +6,7 @@
 mod binary;
 mod elementwise;
 mod linalg;
+mod loss;
 mod reduce;
 mod shape;
 
@@ -69,6 +70,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(reduce::cases());
     cases.extend(shape::cases());
     cases.extend(linalg::cases());
+    cases.extend(loss::cases());
     cases
 }
 
