@@ -325,6 +325,20 @@ impl<R: UpdateRule> Clone for GenericOptimizer<R> {
     }
 }
 
+impl<R: UpdateRule> std::fmt::Debug for GenericOptimizer<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(R::Options::OPTIMIZER)
+            .field("lr", &self.default_lr)
+            .field("defaults", &self.defaults)
+            .field("groups", &self.groups.len())
+            .field(
+                "params",
+                &self.groups.iter().map(|g| g.params.len()).sum::<usize>(),
+            )
+            .finish()
+    }
+}
+
 impl<R: UpdateRule> GenericOptimizer<R> {
     pub(crate) fn build(groups: Vec<ParamGroup>, lr: f64, defaults: R::Options) -> Result<Self> {
         let name = R::Options::OPTIMIZER;
