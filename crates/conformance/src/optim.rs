@@ -383,7 +383,7 @@ pub fn build_scheduler(
         "LinearLR" => {
             let start = a.number("start_factor", Some(1.0 / 3.0))?;
             let end = a.number("end_factor", Some(1.0))?;
-            if !(start > 0.0 && start <= 1.0) || !(0.0..=1.0).contains(&end) {
+            if !(start > 0.0 && start <= 1.0 && (0.0..=1.0).contains(&end)) {
                 return Err(format!(
                     "LinearLR: start_factor {start} must be in (0, 1] and end_factor {end} in [0, 1]"
                 ));

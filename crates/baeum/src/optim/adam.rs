@@ -99,7 +99,7 @@ fn adam_step<T: Float>(
         let second = match vmax.as_deref_mut() {
             Some(vmax) => {
                 // torch.maximum: NaN wins.
-                if v[i] > vmax[i] || v[i] != v[i] {
+                if v[i] > vmax[i] || v[i].is_nan() {
                     vmax[i] = v[i];
                 }
                 vmax[i]

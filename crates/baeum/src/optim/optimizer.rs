@@ -107,7 +107,7 @@ impl HyperValue {
     }
 
     /// Reads a value of the same kind as `self` back from a state-dict tensor.
-    fn from_tensor_like(self, owner: &str, key: &str, t: &Tensor) -> Result<HyperValue> {
+    fn read_like(self, owner: &str, key: &str, t: &Tensor) -> Result<HyperValue> {
         let values = t.to_vec::<f64>();
         Ok(match (self, values.as_slice()) {
             (HyperValue::Float(_), [v]) => HyperValue::Float(*v),
@@ -560,7 +560,7 @@ impl<R: UpdateRule> Optimizer for GenericOptimizer<R> {
             let current = group.resolve(&self.defaults)?;
             for (k, v) in current.entries() {
                 let key = format!("param_groups.{g}.{k}");
-                let saved = v.from_tensor_like(name, &key, sd.require(name, &key)?)?;
+                let saved = v.read_like(name, &key, sd.require(name, &key)?)?;
                 if saved != v {
                     group.set_option(k, saved);
                 }

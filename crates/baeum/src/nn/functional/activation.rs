@@ -137,7 +137,7 @@ pub fn prelu(input: &Tensor, weight: &Tensor) -> Result<Tensor> {
 /// Gated linear unit: splits `dim` in halves a, b and gives a ⊙ σ(b).
 pub fn glu(input: &Tensor, dim: isize) -> Result<Tensor> {
     let d = crate::tensor::resolve_dim(dim, input.rank())?;
-    if input.rank() == 0 || input.dims()[d] % 2 != 0 {
+    if input.rank() == 0 || !input.dims()[d].is_multiple_of(2) {
         bail!(
             Shape,
             "glu: dimension {dim} of the input (shape {}) must have an even size",
@@ -182,7 +182,7 @@ pub fn heaviside(x: &Tensor, value_at_zero: f64) -> Tensor {
 /// (e.g. max(w₁ᵀx + b₁, w₂ᵀx + b₂) for two pieces), which divides that size by `pieces`.
 pub fn maxout(input: &Tensor, pieces: usize, dim: isize) -> Result<Tensor> {
     let d = crate::tensor::resolve_dim(dim, input.rank())?;
-    if input.rank() == 0 || pieces == 0 || input.dims()[d] % pieces != 0 {
+    if input.rank() == 0 || pieces == 0 || !input.dims()[d].is_multiple_of(pieces) {
         bail!(
             Shape,
             "maxout: dimension {dim} of the input (shape {}) must be a multiple of pieces = \
