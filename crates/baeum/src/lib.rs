@@ -10,7 +10,8 @@
 //! - [`nn`]: modules, layers, losses ([`nn::functional`] holds the stateless ops);
 //! - [`optim`]: optimizers, schedules, clipping;
 //! - [`data`]: datasets, loaders, splits, transforms, CSV;
-//! - [`metrics`]: classification and regression metrics.
+//! - [`metrics`]: classification and regression metrics;
+//! - [`train`]: the training loop (`Trainer::fit`), callbacks, checkpoints.
 
 extern crate self as baeum;
 
@@ -24,6 +25,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use tensor::random::{Generator, manual_seed};

@@ -4,13 +4,15 @@
 //! library part runs cases in-process ([`run_suite`]) or one at a time into an output folder
 //! ([`run_case_to_dir`]), and compares results with the rules of the suites' Python checker
 //! ([`check::compare`]). Each suite kind ([`Suite`]) knows how to evaluate its cases: `onnx`
-//! (the ONNX node tests, forward only) and `grad` (PyTorch forward results and gradients).
+//! (the ONNX node tests, forward only), `grad` (PyTorch forward results and gradients) and
+//! `optim` (PyTorch optimizer and scheduler trajectories).
 
 pub mod case;
 pub mod check;
 pub mod filter;
 pub mod grad;
 pub mod onnx;
+pub mod optim;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -29,6 +31,8 @@ pub enum Suite {
     Onnx,
     /// PyTorch gradient cases (`torch-grad`): forward outputs and input gradients in f64.
     Grad,
+    /// PyTorch optimizer and scheduler trajectories (`torch-optim`), float64.
+    Optim,
 }
 
 impl Suite {
@@ -37,12 +41,13 @@ impl Suite {
         match name {
             "onnx" => Some(Suite::Onnx),
             "grad" => Some(Suite::Grad),
+            "optim" => Some(Suite::Optim),
             _ => None,
         }
     }
 
     /// The names [`Suite::from_name`] knows.
-    pub const NAMES: &'static [&'static str] = &["onnx", "grad"];
+    pub const NAMES: &'static [&'static str] = &["onnx", "grad", "optim"];
 
     /// The tolerance for cases that give none. ONNX cases use the suites' checker default
     /// (float32-friendly); the gradient cases are float64 references computed in float64, so
@@ -54,6 +59,10 @@ impl Suite {
                 rtol: 1e-7,
                 atol: 1e-9,
             },
+            Suite::Optim => Tolerance {
+                rtol: 1e-9,
+                atol: 1e-12,
+            },
         }
     }
 
@@ -62,6 +71,7 @@ impl Suite {
         match self {
             Suite::Onnx => onnx::run_case(case),
             Suite::Grad => grad::run_case(case),
+            Suite::Optim => optim::run_case(case),
         }
     }
 }

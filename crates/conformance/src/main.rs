@@ -3,11 +3,13 @@
 //! ```text
 //! conformance onnx CASE_DIR OUT_DIR              run one case, write its outputs (run_suite.sh)
 //! conformance grad CASE_DIR OUT_DIR              the same for a torch-grad case
+//! conformance optim CASE_DIR OUT_DIR             the same for a torch-optim case
 //! conformance run KIND SUITE_DIR [--filter PAT]  run every case in-process, PASS/FAIL per case
 //! conformance baseline KIND SUITE_DIR FILE       write the passing case names to FILE
 //! ```
 //!
-//! KIND is `onnx` (`../shared/conformance/onnx-node`) or `grad` (`../shared/conformance/torch-grad`).
+//! KIND is `onnx` (`../shared/conformance/onnx-node`), `grad` (`../shared/conformance/torch-grad`)
+//! or `optim` (`../shared/conformance/torch-optim`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ const USAGE: &str = "usage:
   conformance KIND CASE_DIR OUT_DIR
   conformance run KIND SUITE_DIR [--filter PATTERN]
   conformance baseline KIND SUITE_DIR FILE [--filter PATTERN]
-KIND: onnx (ONNX node tests) or grad (PyTorch gradient cases)
+KIND: onnx (ONNX node tests), grad (PyTorch gradient cases) or optim (PyTorch optimizer trajectories)
 PATTERN: a regex subset (literals . * + ? ^ $ | ( )) or a plain substring";
 
 fn suite(name: &str) -> Result<Suite, String> {

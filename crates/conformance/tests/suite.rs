@@ -1,12 +1,14 @@
-//! Regression guard: every case listed in `baseline/onnx-pass.txt` (ONNX node tests) and
-//! `baseline/grad-pass.txt` (PyTorch gradients) must still pass.
+//! Regression guard: every case listed in `baseline/onnx-pass.txt` (ONNX node tests),
+//! `baseline/grad-pass.txt` (PyTorch gradients) and `baseline/optim-pass.txt` (PyTorch optimizer
+//! trajectories) must still pass.
 //!
-//! The suites live outside the repository, in `../shared/conformance/{onnx-node,torch-grad}`
+//! The suites live outside the repository, in `../shared/conformance/{onnx-node,torch-grad,torch-optim}`
 //! next to the workspace root; when they are absent the tests print a note and pass.
 //!
 //! To refresh a baseline after adding ops (only ever growing it):
 //! `cargo run -p conformance -- baseline onnx ../shared/conformance/onnx-node crates/conformance/baseline/onnx-pass.txt`
 //! `cargo run -p conformance -- baseline grad ../shared/conformance/torch-grad crates/conformance/baseline/grad-pass.txt`
+//! `cargo run -p conformance -- baseline optim ../shared/conformance/torch-optim crates/conformance/baseline/optim-pass.txt`
 
 use std::path::{Path, PathBuf};
 
@@ -71,6 +73,11 @@ fn onnx_baseline_still_passes() {
 #[test]
 fn grad_baseline_still_passes() {
     baseline_still_passes(Suite::Grad, "torch-grad", "grad-pass.txt");
+}
+
+#[test]
+fn optim_baseline_still_passes() {
+    baseline_still_passes(Suite::Optim, "torch-optim", "optim-pass.txt");
 }
 
 #[test]

@@ -134,9 +134,12 @@ pub const NN_OPS: &[&str] = &[
     "embedding",
 ];
 
+/// `nn/functional/loss.rs` (fused losses with their own backward).
+pub const LOSS_OPS: &[&str] = &["cross_entropy"];
+
 /// Every family's list.
 pub const ALL: &[&[&str]] = &[
-    BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS, NN_OPS,
+    BINARY_OPS, UNARY_OPS, REDUCE_OPS, LINALG_OPS, SHAPE_OPS, NN_OPS, LOSS_OPS,
 ];
 
 /// Every operation that records a node.

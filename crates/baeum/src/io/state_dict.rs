@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::Tensor;
+use crate::error::{Result, bail};
+use crate::{DType, Tensor};
 
 /// Named tensors, kept in the order they were inserted. Scalars (an optimizer's step count, a
 /// schedule's epoch) are 0-d tensors.
@@ -86,16 +87,71 @@ impl StateDict {
     }
 
     /// A scalar entry as f64 (a 0-d or one-element tensor).
-    pub fn scalar(&self, key: &str) -> crate::Result<f64> {
+    pub fn scalar(&self, key: &str) -> Result<f64> {
         match self.get(key) {
             Some(t) if t.numel() == 1 => Ok(t.reshape(&[]).item_f64()),
-            Some(t) => crate::error::bail!(
+            Some(t) => bail!(
                 Format,
                 "state dict: '{key}' should be a scalar but has shape {:?}",
                 t.dims()
             ),
-            None => crate::error::bail!(Format, "state dict: missing key '{key}'"),
+            None => bail!(Format, "state dict: missing key '{key}'"),
         }
+    }
+
+    /// The entries whose key starts with `prefix` (no separator added), with it removed.
+    pub fn strip_prefix(&self, prefix: &str) -> StateDict {
+        self.iter()
+            .filter_map(|(k, t)| k.strip_prefix(prefix).map(|k| (k.to_string(), t.clone())))
+            .collect()
+    }
+
+    /// Stores a scalar as a 0-d f64 tensor.
+    pub fn insert_f64(&mut self, key: impl Into<String>, value: f64) {
+        self.insert(key, Tensor::scalar(value));
+    }
+
+    /// Stores an integer as a 0-d i64 tensor.
+    pub fn insert_i64(&mut self, key: impl Into<String>, value: i64) {
+        self.insert(key, Tensor::scalar(value));
+    }
+
+    /// The entry `key`, or an error naming `owner` (the type loading the state).
+    pub fn require(&self, owner: &str, key: &str) -> Result<&Tensor> {
+        match self.get(key) {
+            Some(t) => Ok(t),
+            None => bail!(Invalid, "{owner}.load_state_dict: missing key `{key}`"),
+        }
+    }
+
+    /// A one-element entry as `f64`.
+    pub fn get_f64(&self, owner: &str, key: &str) -> Result<f64> {
+        let t = self.require(owner, key)?;
+        if t.numel() != 1 {
+            bail!(
+                Shape,
+                "{owner}.load_state_dict: `{key}` should hold one value, but has shape {}",
+                t.shape()
+            );
+        }
+        Ok(t.item::<f64>())
+    }
+
+    /// A one-element entry as `i64` (a float entry must hold an integer).
+    pub fn get_i64(&self, owner: &str, key: &str) -> Result<i64> {
+        let t = self.require(owner, key)?;
+        let v = self.get_f64(owner, key)?;
+        if t.dtype().is_float() && v.fract() != 0.0 {
+            bail!(
+                Invalid,
+                "{owner}.load_state_dict: `{key}` should be an integer, got {v}"
+            );
+        }
+        Ok(if t.dtype() == DType::I64 {
+            t.item::<i64>()
+        } else {
+            v as i64
+        })
     }
 }
 

@@ -11,7 +11,11 @@ use crate::error::{Result, bail};
 use crate::{DType, Generator, Tensor};
 
 fn per_dim(s: &Sizes, n: usize) -> Vec<usize> {
-    if s.0.len() == 1 { vec![s.0[0]; n] } else { s.0.clone() }
+    if s.0.len() == 1 {
+        vec![s.0[0]; n]
+    } else {
+        s.0.clone()
+    }
 }
 
 fn check_groups(op: &str, c_in: usize, c_out: usize, groups: usize) -> Result<()> {
@@ -154,7 +158,11 @@ pub struct ConvTranspose2d {
 }
 
 impl ConvTranspose2d {
-    pub fn new(in_channels: usize, out_channels: usize, kernel_size: impl Into<Sizes>) -> ConvTranspose2d {
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel_size: impl Into<Sizes>,
+    ) -> ConvTranspose2d {
         with_default_generator(|g| {
             ConvTranspose2d::with_options(
                 in_channels,
@@ -180,7 +188,10 @@ impl ConvTranspose2d {
     ) -> Result<ConvTranspose2d> {
         check_groups("ConvTranspose2d", in_channels, out_channels, options.groups)?;
         let k = per_dim(&kernel_size.into(), 2);
-        let weight = Tensor::zeros_dtype([in_channels, out_channels / options.groups, k[0], k[1]], dtype);
+        let weight = Tensor::zeros_dtype(
+            [in_channels, out_channels / options.groups, k[0], k[1]],
+            dtype,
+        );
         let b = bias.then(|| Tensor::zeros_dtype([out_channels], dtype));
         default_layer_init(&weight, b.as_ref(), g);
         Ok(ConvTranspose2d {

@@ -18,8 +18,10 @@ pub struct Embedding {
 
 impl Embedding {
     pub fn new(num_embeddings: usize, embedding_dim: usize) -> Embedding {
-        with_default_generator(|g| Embedding::with_options(num_embeddings, embedding_dim, None, DType::F32, g))
-            .expect("no padding index is always valid")
+        with_default_generator(|g| {
+            Embedding::with_options(num_embeddings, embedding_dim, None, DType::F32, g)
+        })
+        .expect("no padding index is always valid")
     }
 
     /// `padding_idx` may be negative (counted from the end), as in PyTorch.
@@ -33,7 +35,10 @@ impl Embedding {
         let n = num_embeddings as i64;
         let padding_idx = match padding_idx {
             Some(p) if p >= n || p < -n => {
-                bail!(Index, "Embedding: padding_idx {p} is out of range for {num_embeddings} embeddings")
+                bail!(
+                    Index,
+                    "Embedding: padding_idx {p} is out of range for {num_embeddings} embeddings"
+                )
             }
             Some(p) if p < 0 => Some(p + n),
             p => p,
@@ -41,7 +46,11 @@ impl Embedding {
         let weight = Tensor::zeros_dtype([num_embeddings, embedding_dim], dtype);
         normal_(&weight, 0.0, 1.0, g);
         if let Some(p) = padding_idx {
-            no_grad(|| weight.select(0, p as isize).copy_(&Tensor::zeros_dtype([embedding_dim], dtype)));
+            no_grad(|| {
+                weight
+                    .select(0, p as isize)
+                    .copy_(&Tensor::zeros_dtype([embedding_dim], dtype))
+            });
         }
         Ok(Embedding {
             weight: weight.requires_grad_(true),
@@ -53,9 +62,17 @@ impl Embedding {
 
     /// A layer holding pretrained vectors `[num, dim]` (`Embedding.from_pretrained`); `freeze`
     /// keeps them fixed (the "static" channel of Kim's CNN).
-    pub fn from_pretrained(weight: Tensor, freeze: bool, padding_idx: Option<i64>) -> Result<Embedding> {
+    pub fn from_pretrained(
+        weight: Tensor,
+        freeze: bool,
+        padding_idx: Option<i64>,
+    ) -> Result<Embedding> {
         let &[num_embeddings, embedding_dim] = weight.dims() else {
-            bail!(Shape, "Embedding.from_pretrained: weight {:?} must be [num, dim]", weight.dims());
+            bail!(
+                Shape,
+                "Embedding.from_pretrained: weight {:?} must be [num, dim]",
+                weight.dims()
+            );
         };
         Ok(Embedding {
             weight: weight.detach().requires_grad_(!freeze),

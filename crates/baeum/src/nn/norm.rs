@@ -4,7 +4,9 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::functional::{batch_norm, batch_norm_momentum, group_norm, layer_norm, local_response_norm};
+use super::functional::{
+    batch_norm, batch_norm_momentum, group_norm, layer_norm, local_response_norm,
+};
 use super::module::{Forward, Module, TrainingFlag, Visitor};
 use super::summary::record;
 use crate::autograd::no_grad;
@@ -33,7 +35,12 @@ pub type BatchNorm1d = BatchNorm;
 pub type BatchNorm2d = BatchNorm;
 
 impl BatchNorm {
-    fn build(num_features: usize, ranks: &'static [usize], name: &'static str, dtype: DType) -> BatchNorm {
+    fn build(
+        num_features: usize,
+        ranks: &'static [usize],
+        name: &'static str,
+        dtype: DType,
+    ) -> BatchNorm {
         BatchNorm {
             num_features,
             eps: 1e-5,
@@ -62,10 +69,12 @@ impl BatchNorm {
 
     /// The same layer in another float dtype (f64 for gradient checks and conformance).
     pub fn dtype(mut self, dtype: DType) -> Self {
-        let c = |t: Option<Tensor>, grad: bool| t.map(|t| {
-            let t = t.detach().to_dtype(dtype);
-            if grad { t.requires_grad_(true) } else { t }
-        });
+        let c = |t: Option<Tensor>, grad: bool| {
+            t.map(|t| {
+                let t = t.detach().to_dtype(dtype);
+                if grad { t.requires_grad_(true) } else { t }
+            })
+        };
         self.weight = c(self.weight.take(), true);
         self.bias = c(self.bias.take(), true);
         self.running_mean = c(self.running_mean.take(), false);
@@ -151,7 +160,11 @@ impl Forward for BatchNorm {
                 self.name,
                 self.num_features,
                 x.dims(),
-                if self.ranks == [4] { "[N, C, H, W]" } else { "[N, C] or [N, C, L]" },
+                if self.ranks == [4] {
+                    "[N, C, H, W]"
+                } else {
+                    "[N, C] or [N, C, L]"
+                },
                 self.num_features
             );
         }
@@ -170,7 +183,16 @@ impl Forward for BatchNorm {
         } else {
             (self.running_mean.as_ref(), self.running_var.as_ref())
         };
-        let y = batch_norm(x, rm, rv, self.weight.as_ref(), self.bias.as_ref(), use_batch, momentum, self.eps)?;
+        let y = batch_norm(
+            x,
+            rm,
+            rv,
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            use_batch,
+            momentum,
+            self.eps,
+        )?;
         record(self, &y);
         Ok(y)
     }
@@ -223,7 +245,13 @@ impl Module for LayerNorm {
 
 impl Forward for LayerNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = layer_norm(x, &self.normalized_shape, self.weight.as_ref(), self.bias.as_ref(), self.eps)?;
+        let y = layer_norm(
+            x,
+            &self.normalized_shape,
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            self.eps,
+        )?;
         record(self, &y);
         Ok(y)
     }
@@ -241,7 +269,10 @@ pub struct GroupNorm {
 impl GroupNorm {
     pub fn new(num_groups: usize, num_channels: usize) -> Result<GroupNorm> {
         if num_groups == 0 || num_channels % num_groups != 0 {
-            bail!(Invalid, "GroupNorm: {num_channels} channels cannot be split into {num_groups} groups");
+            bail!(
+                Invalid,
+                "GroupNorm: {num_channels} channels cannot be split into {num_groups} groups"
+            );
         }
         Ok(GroupNorm {
             num_groups,
@@ -263,13 +294,22 @@ impl Module for GroupNorm {
         }
     }
     fn extra_repr(&self) -> String {
-        format!("{}, {}, eps={}", self.num_groups, self.num_channels, self.eps)
+        format!(
+            "{}, {}, eps={}",
+            self.num_groups, self.num_channels, self.eps
+        )
     }
 }
 
 impl Forward for GroupNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = group_norm(x, self.num_groups, self.weight.as_ref(), self.bias.as_ref(), self.eps)?;
+        let y = group_norm(
+            x,
+            self.num_groups,
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            self.eps,
+        )?;
         record(self, &y);
         Ok(y)
     }
@@ -295,14 +335,22 @@ impl LocalResponseNorm {
         }
     }
     pub fn with(size: usize, alpha: f64, beta: f64, k: f64) -> LocalResponseNorm {
-        LocalResponseNorm { size, alpha, beta, k }
+        LocalResponseNorm {
+            size,
+            alpha,
+            beta,
+            k,
+        }
     }
 }
 
 impl Module for LocalResponseNorm {
     fn visit(&self, _: &mut dyn Visitor) {}
     fn extra_repr(&self) -> String {
-        format!("{}, alpha={}, beta={}, k={}", self.size, self.alpha, self.beta, self.k)
+        format!(
+            "{}, alpha={}, beta={}, k={}",
+            self.size, self.alpha, self.beta, self.k
+        )
     }
 }
 

@@ -125,7 +125,9 @@ pub struct AdaptiveAvgPool2d {
 
 impl AdaptiveAvgPool2d {
     pub fn new(output_size: impl Into<Sizes>) -> AdaptiveAvgPool2d {
-        AdaptiveAvgPool2d { output_size: output_size.into() }
+        AdaptiveAvgPool2d {
+            output_size: output_size.into(),
+        }
     }
 }
 
@@ -152,7 +154,9 @@ pub struct AdaptiveMaxPool2d {
 
 impl AdaptiveMaxPool2d {
     pub fn new(output_size: impl Into<Sizes>) -> AdaptiveMaxPool2d {
-        AdaptiveMaxPool2d { output_size: output_size.into() }
+        AdaptiveMaxPool2d {
+            output_size: output_size.into(),
+        }
     }
 }
 
@@ -184,7 +188,11 @@ impl Forward for GlobalAvgPool {
         let y = match x.rank() {
             3 => adaptive_avg_pool1d(x, 1)?.flatten(1, -1),
             4 => adaptive_avg_pool2d(x, 1)?.flatten(1, -1),
-            _ => crate::error::bail!(Shape, "GlobalAvgPool: input {:?} must be [N, C, L] or [N, C, H, W]", x.dims()),
+            _ => crate::error::bail!(
+                Shape,
+                "GlobalAvgPool: input {:?} must be [N, C, L] or [N, C, H, W]",
+                x.dims()
+            ),
         };
         record(self, &y);
         Ok(y)
@@ -203,7 +211,11 @@ impl Module for GlobalMaxPool {
 impl Forward for GlobalMaxPool {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.rank() < 3 {
-            crate::error::bail!(Shape, "GlobalMaxPool: input {:?} must be [N, C, *]", x.dims());
+            crate::error::bail!(
+                Shape,
+                "GlobalMaxPool: input {:?} must be [N, C, *]",
+                x.dims()
+            );
         }
         let y = x.flatten(2, -1).amax(&[2], false);
         record(self, &y);

@@ -2,10 +2,10 @@
 //! min_delta and restoring the best weights, or anything a user writes.
 
 use super::history::Logs;
+use crate::Tensor;
 use crate::error::{Result, bail};
 use crate::io::StateDict;
 use crate::nn::{Module, ModuleExt};
-use crate::Tensor;
 
 /// Whether smaller or larger values of a monitored quantity are better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +22,10 @@ impl Mode {
         match self {
             Mode::Auto => {
                 let m = monitor.to_ascii_lowercase();
-                if ["acc", "f1", "precision", "recall", "r2"].iter().any(|k| m.contains(k)) {
+                if ["acc", "f1", "precision", "recall", "r2"]
+                    .iter()
+                    .any(|k| m.contains(k))
+                {
                     Mode::Max
                 } else {
                     Mode::Min
@@ -168,7 +171,10 @@ impl Callback for EarlyStopping {
         let mut s = StateDict::new();
         s.insert("best", Tensor::scalar(self.best));
         s.insert("wait", Tensor::scalar(self.wait as i64));
-        s.insert("best_epoch", Tensor::scalar(self.best_epoch.map_or(-1, |e| e as i64)));
+        s.insert(
+            "best_epoch",
+            Tensor::scalar(self.best_epoch.map_or(-1, |e| e as i64)),
+        );
         if let Some(w) = &self.best_weights {
             s.extend_prefixed("best_weights", w);
         }

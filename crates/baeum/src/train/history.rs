@@ -26,11 +26,7 @@ impl History {
 
     /// Every key that appears, sorted, with `epoch` first in the files.
     pub fn keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .epochs
-            .iter()
-            .flat_map(|l| l.keys().cloned())
-            .collect();
+        let mut keys: Vec<String> = self.epochs.iter().flat_map(|l| l.keys().cloned()).collect();
         keys.sort();
         keys.dedup();
         keys
@@ -90,11 +86,16 @@ impl History {
         let mut columns: Vec<(String, Vec<f64>)> = Vec::new();
         let mut rest = body.trim();
         while !rest.is_empty() {
-            let rest1 = rest.strip_prefix('"').ok_or_else(|| bad("expected a key"))?;
+            let rest1 = rest
+                .strip_prefix('"')
+                .ok_or_else(|| bad("expected a key"))?;
             let end = rest1.find('"').ok_or_else(|| bad("unterminated key"))?;
             let key = rest1[..end].to_string();
             let after = rest1[end + 1..].trim_start();
-            let after = after.strip_prefix(':').ok_or_else(|| bad("expected ':'"))?.trim_start();
+            let after = after
+                .strip_prefix(':')
+                .ok_or_else(|| bad("expected ':'"))?
+                .trim_start();
             let after = after.strip_prefix('[').ok_or_else(|| bad("expected '['"))?;
             let close = after.find(']').ok_or_else(|| bad("unterminated list"))?;
             let values = after[..close]
@@ -105,7 +106,8 @@ impl History {
                     if v == "null" {
                         Ok(f64::NAN)
                     } else {
-                        v.parse::<f64>().map_err(|_| bad(&format!("bad number {v:?}")))
+                        v.parse::<f64>()
+                            .map_err(|_| bad(&format!("bad number {v:?}")))
                     }
                 })
                 .collect::<Result<Vec<f64>>>()?;
@@ -127,8 +129,16 @@ impl History {
 
     /// Writes `history.csv` and `history.json` into `dir` (atomically).
     pub fn save(&self, dir: &Path) -> Result<()> {
-        crate::io::write_atomic("history", &dir.join("history.csv"), self.to_csv().as_bytes())?;
-        crate::io::write_atomic("history", &dir.join("history.json"), self.to_json().as_bytes())
+        crate::io::write_atomic(
+            "history",
+            &dir.join("history.csv"),
+            self.to_csv().as_bytes(),
+        )?;
+        crate::io::write_atomic(
+            "history",
+            &dir.join("history.json"),
+            self.to_json().as_bytes(),
+        )
     }
 }
 
@@ -137,7 +147,11 @@ fn format_number(v: f64) -> String {
 }
 
 fn json_number(v: f64) -> String {
-    if v.is_finite() { format!("{v}") } else { "null".to_string() }
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "null".to_string()
+    }
 }
 
 #[cfg(test)]
@@ -147,10 +161,20 @@ mod tests {
     #[test]
     fn csv_and_json_round_trip() {
         let mut h = History::default();
-        h.epochs.push(Logs::from([("loss".into(), 0.5), ("val_loss".into(), 0.75)]));
-        h.epochs.push(Logs::from([("loss".into(), 0.25), ("lr".into(), 0.1)]));
-        assert_eq!(h.to_csv(), "epoch,loss,lr,val_loss\n1,0.5,,0.75\n2,0.25,0.1,\n");
-        assert_eq!(h.to_json(), r#"{"loss": [0.5, 0.25], "lr": [null, 0.1], "val_loss": [0.75, null]}"#);
+        h.epochs.push(Logs::from([
+            ("loss".into(), 0.5),
+            ("val_loss".into(), 0.75),
+        ]));
+        h.epochs
+            .push(Logs::from([("loss".into(), 0.25), ("lr".into(), 0.1)]));
+        assert_eq!(
+            h.to_csv(),
+            "epoch,loss,lr,val_loss\n1,0.5,,0.75\n2,0.25,0.1,\n"
+        );
+        assert_eq!(
+            h.to_json(),
+            r#"{"loss": [0.5, 0.25], "lr": [null, 0.1], "val_loss": [0.75, null]}"#
+        );
         assert_eq!(History::from_json(&h.to_json()).unwrap(), h);
         assert!(History::from_json("[1, 2]").is_err());
     }

@@ -21,11 +21,10 @@ impl Progress {
     pub(crate) fn start_epoch(&mut self, epoch: usize, epochs: usize, batches: usize) {
         if self.verbose == 1 && std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(batches as u64);
-            let style = ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             bar.set_style(style);
             bar.set_prefix(format!("epoch {}/{epochs}", epoch + 1));
             self.bar = Some(bar);

@@ -111,7 +111,11 @@ impl Trainer {
 
     fn monitor(&self, has_val: bool) -> String {
         self.config.monitor.clone().unwrap_or_else(|| {
-            if has_val { "val_loss".into() } else { "loss".into() }
+            if has_val {
+                "val_loss".into()
+            } else {
+                "loss".into()
+            }
         })
     }
 
@@ -148,16 +152,21 @@ impl Trainer {
             start_epoch = c.epoch;
         }
         if let Some(dir) = &self.config.out_dir {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::Io(format!("fit: cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Io(format!("fit: cannot create {}: {e}", dir.display())))?;
         }
         let mut best = self
             .history
             .get(&monitor)
             .into_iter()
             .filter(|v| v.is_finite())
-            .fold(f64::NAN, |b, v| if b.is_nan() || mode.improves(v, b, 0.0) { v } else { b });
+            .fold(f64::NAN, |b, v| {
+                if b.is_nan() || mode.improves(v, b, 0.0) {
+                    v
+                } else {
+                    b
+                }
+            });
         let mut progress = Progress::new(self.config.verbose);
         for epoch in start_epoch..self.config.epochs {
             let t0 = Instant::now();
@@ -216,7 +225,11 @@ impl Trainer {
             }
             logs.insert(
                 "lr".into(),
-                optimizer.param_groups().first().map(|g| g.lr).unwrap_or(f64::NAN),
+                optimizer
+                    .param_groups()
+                    .first()
+                    .map(|g| g.lr)
+                    .unwrap_or(f64::NAN),
             );
             if let Some(s) = self.scheduler.as_mut() {
                 s.step(optimizer, logs.get(&monitor).copied())?;
@@ -231,7 +244,8 @@ impl Trainer {
             }
             if let Some(dir) = self.config.out_dir.clone() {
                 let value = logs.get(&monitor).copied().unwrap_or(f64::NAN);
-                let improved = value.is_finite() && (best.is_nan() || mode.improves(value, best, 0.0));
+                let improved =
+                    value.is_finite() && (best.is_nan() || mode.improves(value, best, 0.0));
                 let ck = self.checkpoint(model, optimizer, epoch + 1);
                 if improved {
                     best = value;
@@ -255,7 +269,12 @@ impl Trainer {
         Ok(self.history.clone())
     }
 
-    fn checkpoint<M: Module>(&self, model: &M, optimizer: &dyn Optimizer, epoch: usize) -> Checkpoint {
+    fn checkpoint<M: Module>(
+        &self,
+        model: &M,
+        optimizer: &dyn Optimizer,
+        epoch: usize,
+    ) -> Checkpoint {
         let mut callbacks = crate::io::StateDict::new();
         for cb in &self.callbacks {
             callbacks.extend_prefixed(&cb.name(), &cb.state_dict());
@@ -263,7 +282,11 @@ impl Trainer {
         Checkpoint {
             model: model.state_dict(),
             optimizer: optimizer.state_dict(),
-            scheduler: self.scheduler.as_ref().map(|s| s.state_dict()).unwrap_or_default(),
+            scheduler: self
+                .scheduler
+                .as_ref()
+                .map(|s| s.state_dict())
+                .unwrap_or_default(),
             callbacks,
             epoch,
             seed: self.config.seed,

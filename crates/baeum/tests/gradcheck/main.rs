@@ -6,6 +6,7 @@
 mod binary;
 mod elementwise;
 mod linalg;
+mod loss;
 mod nn;
 mod reduce;
 mod shape;
@@ -71,6 +72,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(shape::cases());
     cases.extend(linalg::cases());
     cases.extend(nn::cases());
+    cases.extend(loss::cases());
     cases
 }
 
