@@ -19,6 +19,7 @@ pub mod embedding;
 pub mod functional;
 pub mod init;
 pub mod linear;
+pub mod loss;
 pub mod module;
 pub mod norm;
 pub mod pool;
@@ -33,6 +34,10 @@ pub use dropout::{Dropout, Dropout2d};
 pub use embedding::Embedding;
 pub use functional::Padding;
 pub use linear::{Flatten, Identity, Linear};
+pub use loss::{
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, Loss, MSELoss,
+    NLLLoss, SmoothL1Loss,
+};
 pub use module::{
     ChildField, Entry, Forward, Layer, LoadReport, Module, ModuleExt, ParamField, TrainingFlag,
     Visitor, walk,

@@ -3,7 +3,7 @@
 //! platform; the global generator starts from a fixed seed, so programs are reproducible unless
 //! they ask otherwise.
 
-use std::sync::Mutex;
+use std::cell::RefCell;
 
 use super::{DType, Shape, Tensor};
 use crate::with_float_dtype;
@@ -112,17 +112,24 @@ impl Generator {
     }
 }
 
-static GLOBAL: Mutex<Option<Generator>> = Mutex::new(None);
-
-/// Seeds the global generator that the random constructors without `_with` use.
-pub fn manual_seed(seed: u64) {
-    *GLOBAL.lock().unwrap_or_else(|e| e.into_inner()) = Some(Generator::new(seed));
+thread_local! {
+    // One default generator per thread (PyTorch has one per process): two models trained on
+    // two threads, or tests run in parallel, cannot disturb each other's random streams.
+    static GLOBAL: RefCell<Option<Generator>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with the global generator.
+/// Seeds this thread's default generator, which the random constructors without `_with`,
+/// layer initialisation and dropout use (`torch.manual_seed`).
+pub fn manual_seed(seed: u64) {
+    GLOBAL.with(|g| *g.borrow_mut() = Some(Generator::new(seed)));
+}
+
+/// Runs `f` with this thread's default generator.
 pub fn with_global<R>(f: impl FnOnce(&mut Generator) -> R) -> R {
-    let mut g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
-    f(g.get_or_insert_with(|| Generator::new(DEFAULT_SEED)))
+    GLOBAL.with(|g| {
+        let mut g = g.borrow_mut();
+        f(g.get_or_insert_with(|| Generator::new(DEFAULT_SEED)))
+    })
 }
 
 fn float_tensor(shape: Shape, dtype: DType, mut sample: impl FnMut() -> f64) -> Tensor {

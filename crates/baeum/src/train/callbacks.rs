@@ -79,7 +79,7 @@ pub trait Callback: Send {
 }
 
 /// Stops when `monitor` (e.g. `val_loss`) has not improved by more than `min_delta` for
-/// `patience` epochs; with `restore_best_weights` the model ends with its best epoch's weights.
+/// `patience` epochs in a row (at least one); with `restore_best_weights` the model ends with its best epoch's weights.
 pub struct EarlyStopping {
     pub monitor: String,
     pub patience: usize,
@@ -151,7 +151,8 @@ impl Callback for EarlyStopping {
             return Ok(Control::Continue);
         }
         self.wait += 1;
-        if self.wait > self.patience {
+        // Keras' rule: stop once `patience` epochs in a row brought no improvement.
+        if self.wait >= self.patience.max(1) {
             self.stopped_epoch = Some(ctx.epoch);
             return Ok(Control::Stop);
         }

@@ -13,7 +13,7 @@ use crate::autograd::no_grad;
 use crate::data::DataLoader;
 use crate::error::{Error, Result, bail};
 use crate::metrics::Metric;
-use crate::nn::{Forward, Module, ModuleExt};
+use crate::nn::{Forward, Loss, Module, ModuleExt};
 use crate::optim::{LrScheduler, Optimizer};
 use crate::{Tensor, manual_seed};
 
@@ -58,8 +58,8 @@ pub struct Trainer {
     pub history: History,
 }
 
-/// A loss: `(model output, target) → scalar`.
-pub type LossFn<'a> = &'a dyn Fn(&Tensor, &Tensor) -> Result<Tensor>;
+/// A loss: `(model output, target) → scalar`: a loss module or a closure.
+pub type LossFn<'a> = &'a dyn Loss;
 
 impl Trainer {
     pub fn new(config: TrainerConfig) -> Trainer {
@@ -182,7 +182,7 @@ impl Trainer {
                 let (x, y) = batch?;
                 optimizer.zero_grad();
                 let out = model.forward(&x)?;
-                let loss = loss_fn(&out, &y)?;
+                let loss = loss_fn.loss(&out, &y)?;
                 let lv = loss.item_f64();
                 if !lv.is_finite() {
                     let kept = match &self.config.out_dir {
@@ -313,7 +313,7 @@ impl Trainer {
                 let (x, y) = batch?;
                 let out = model.forward(&x)?;
                 let n = x.dims().first().copied().unwrap_or(1);
-                sum += loss_fn(&out, &y)?.item_f64() * n as f64;
+                sum += loss_fn.loss(&out, &y)?.item_f64() * n as f64;
                 count += n;
                 for m in self.metrics.iter_mut() {
                     m.update(&out, &y)?;
