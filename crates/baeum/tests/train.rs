@@ -2,7 +2,7 @@
 //! checkpoint equals an uninterrupted run, early stopping restores the best weights, the NaN
 //! guard stops with a clear error and keeps the last good checkpoint.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use baeum::data::{DataLoader, TensorDataset};
 use baeum::nn::functional::{Reduction, mse_loss};
@@ -66,7 +66,7 @@ fn a_deep_relu_net_learns_xor_through_fit() {
 
 /// A regression run with dropout and shuffling, so resuming must restore the RNG, the
 /// optimizer's momentum and the loader's epoch exactly.
-fn regression_run(dir: &PathBuf, epochs: usize, resume: bool) -> (Vec<f32>, Vec<f64>) {
+fn regression_run(dir: &Path, epochs: usize, resume: bool) -> (Vec<f32>, Vec<f64>) {
     baeum::manual_seed(7);
     let model = Sequential::new()
         .add(Linear::new(3, 16))
@@ -83,7 +83,7 @@ fn regression_run(dir: &PathBuf, epochs: usize, resume: bool) -> (Vec<f32>, Vec<
     let mut trainer = Trainer::new(TrainerConfig {
         epochs,
         seed: 11,
-        out_dir: Some(dir.clone()),
+        out_dir: Some(dir.to_path_buf()),
         verbose: 0,
         ..Default::default()
     });

@@ -15,7 +15,8 @@ impl Sequential {
         Sequential::default()
     }
 
-    /// Appends a layer (builder style).
+    /// Appends a layer (builder style, Keras' `model.add`).
+    #[allow(clippy::should_implement_trait)] // the Keras name users know, not `+`
     pub fn add(mut self, layer: impl Layer + 'static) -> Sequential {
         self.layers.push(Box::new(layer));
         self

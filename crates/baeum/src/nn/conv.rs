@@ -19,7 +19,7 @@ fn per_dim(s: &Sizes, n: usize) -> Vec<usize> {
 }
 
 fn check_groups(op: &str, c_in: usize, c_out: usize, groups: usize) -> Result<()> {
-    if groups == 0 || c_in % groups != 0 || c_out % groups != 0 {
+    if groups == 0 || !c_in.is_multiple_of(groups) || !c_out.is_multiple_of(groups) {
         bail!(
             Invalid,
             "{op}: in_channels {c_in} and out_channels {c_out} must both be divisible by groups {groups}"

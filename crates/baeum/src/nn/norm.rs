@@ -268,7 +268,7 @@ pub struct GroupNorm {
 
 impl GroupNorm {
     pub fn new(num_groups: usize, num_channels: usize) -> Result<GroupNorm> {
-        if num_groups == 0 || num_channels % num_groups != 0 {
+        if num_groups == 0 || !num_channels.is_multiple_of(num_groups) {
             bail!(
                 Invalid,
                 "GroupNorm: {num_channels} channels cannot be split into {num_groups} groups"

@@ -9,8 +9,11 @@ use crate::autograd::no_grad;
 use crate::error::Result;
 use crate::{DType, Tensor};
 
+/// What one layer reported: its address, type name and output shape.
+type Record = (usize, &'static str, Vec<usize>);
+
 thread_local! {
-    static RECORDER: RefCell<Option<Vec<(usize, &'static str, Vec<usize>)>>> = const { RefCell::new(None) };
+    static RECORDER: RefCell<Option<Vec<Record>>> = const { RefCell::new(None) };
 }
 
 /// Called by layers after computing `output`; a no-op unless a summary is being taken.
@@ -139,7 +142,7 @@ fn group_thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
