@@ -1778,7 +1778,9 @@ fn recurrent(op: &str, a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String
         ));
     }
     if count("proj_size", 0)? != 0 {
-        return Err(format!("{op}: proj_size (LSTM projections) is not supported"));
+        return Err(format!(
+            "{op}: proj_size (LSTM projections) is not supported"
+        ));
     }
     let input = named(inputs, &["input", "x"])
         .or_else(|| inputs.first().map(|i| &i.tensor))
@@ -1833,7 +1835,9 @@ fn recurrent(op: &str, a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String
     let h0 = named(inputs, &["h0", "hx"]);
     let c0 = named(inputs, &["c0", "cx"]);
     if mode != F::RnnMode::Lstm && c0.is_some() {
-        return Err(format!("{op}: a cell state c0 is given, but only an LSTM has one"));
+        return Err(format!(
+            "{op}: a cell state c0 is given, but only an LSTM has one"
+        ));
     }
     // The generator would only feed inter-layer dropout, which is off.
     let mut generator = baeum::Generator::new(0);

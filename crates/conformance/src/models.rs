@@ -50,7 +50,13 @@ pub const MODELS: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // The architectures. Field names are PyTorch's attribute names, so the state-dict keys match.
 
-fn conv2d(c_in: usize, c_out: usize, k: usize, bias: bool, g: &mut Generator) -> baeum::Result<Conv2d> {
+fn conv2d(
+    c_in: usize,
+    c_out: usize,
+    k: usize,
+    bias: bool,
+    g: &mut Generator,
+) -> baeum::Result<Conv2d> {
     Conv2d::with_options(c_in, c_out, k, ConvOptions::default(), bias, DType::F64, g)
 }
 
@@ -243,7 +249,12 @@ struct BasicBlock {
 }
 
 impl BasicBlock {
-    fn new(c_in: usize, c_out: usize, stride: usize, g: &mut Generator) -> baeum::Result<BasicBlock> {
+    fn new(
+        c_in: usize,
+        c_out: usize,
+        stride: usize,
+        g: &mut Generator,
+    ) -> baeum::Result<BasicBlock> {
         let downsample = if stride != 1 || c_in != c_out {
             Some(
                 Sequential::new()
@@ -347,7 +358,9 @@ fn check_declared_keys(model: &dyn Layer, declared: &Value) -> Result<(), String
             .as_array()
             .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect());
         let Some(shape) = shape else {
-            return Err(format!("case.json: the shape of {key} is not a list of sizes"));
+            return Err(format!(
+                "case.json: the shape of {key} is not a list of sizes"
+            ));
         };
         match own.get(key) {
             None => problems.push(format!("the model has no {key}")),
@@ -360,7 +373,9 @@ fn check_declared_keys(model: &dyn Layer, declared: &Value) -> Result<(), String
     }
     for key in own.keys() {
         if !declared.contains_key(key) {
-            problems.push(format!("the model has {key}, which case.json does not list"));
+            problems.push(format!(
+                "the model has {key}, which case.json does not list"
+            ));
         }
     }
     if problems.is_empty() {
@@ -376,7 +391,9 @@ fn loss(description: &str, output: &Tensor, target: &Tensor) -> Result<Tensor, S
     let reduction = if description.contains("(sum)") {
         Reduction::Sum
     } else if description.contains("(none)") {
-        return Err(format!("loss '{description}': an unreduced loss has no scalar to back-propagate"));
+        return Err(format!(
+            "loss '{description}': an unreduced loss has no scalar to back-propagate"
+        ));
     } else {
         Reduction::Mean
     };
@@ -427,9 +444,7 @@ pub fn run_case(case: &Case) -> Result<Vec<(String, Tensor)>, String> {
     model.eval();
 
     let input = read(case, "input.npy")?;
-    let output = model
-        .forward(&input)
-        .map_err(|e| format!("forward: {e}"))?;
+    let output = model.forward(&input).map_err(|e| format!("forward: {e}"))?;
     let target = read(case, "target.npy")?;
     let description = case
         .json
