@@ -10,8 +10,9 @@
 //! Element-wise, reduction, linear-algebra, softmax and shape ops map onto baeum's tensor
 //! operations one to one. Convolutions, pooling, the normalisation layers and embedding map onto
 //! `baeum::nn::functional`; the losses (cross-entropy, NLL, binary cross-entropy, MSE) are
-//! composed here from tensor operations, following PyTorch's documented semantics; conv3d and
-//! the recurrent layers answer "not supported yet". Nothing here panics on
+//! composed here from tensor operations, following PyTorch's documented semantics; the recurrent
+//! layers (`torch.nn.LSTM/GRU/RNN`, weights given as inputs) map onto
+//! `baeum::nn::functional::recurrent`; conv3d answers "not supported yet". Nothing here panics on
 //! a malformed case: an unknown op, a missing input or an attribute the mapping does not read
 //! is a failure with its reason.
 
@@ -935,7 +936,8 @@ pub fn forward(
         | "adaptive_max_pool2d" => adaptive_pool(op, a, x()?),
         "composite" => one(composite(a, inputs)?),
 
-        "conv3d" | "lstm" | "gru" | "rnn" => Err(format!("op '{op}' not supported yet")),
+        "lstm" | "gru" | "rnn" | "rnn_tanh" | "rnn_relu" => recurrent(op, a, inputs),
+        "conv3d" => Err(format!("op '{op}' not supported yet")),
         _ => Err(format!("op '{op}' not supported yet (unknown op)")),
     }
 }
@@ -1740,6 +1742,111 @@ fn batch_norm(a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
 /// A composite case: its semantics line is a nested call expression over the inputs, such as
 /// `loss = cross_entropy(linear(relu(linear(x, w1, b1)), w2, b2), target)`, evaluated with
 /// this op table (keyword arguments become attributes).
+/// `torch.nn.LSTM` / `GRU` / `RNN` with the parameters given as inputs named as PyTorch's
+/// `named_parameters()` (`weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`, with
+/// `_reverse` for the backward direction), and optional initial states `h0` (and `c0`).
+/// Returns `[output, h_n]`, plus `c_n` for the LSTM.
+fn recurrent(op: &str, a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
+    let mode = match op {
+        "lstm" => F::RnnMode::Lstm,
+        "gru" => F::RnnMode::Gru,
+        "rnn_tanh" => F::RnnMode::Tanh,
+        "rnn_relu" => F::RnnMode::Relu,
+        _ => match a.string("nonlinearity", "tanh")?.as_str() {
+            "tanh" => F::RnnMode::Tanh,
+            "relu" => F::RnnMode::Relu,
+            other => {
+                return Err(format!(
+                    "{op}: nonlinearity '{other}' is not one of tanh, relu"
+                ));
+            }
+        },
+    };
+    let count = |name: &str, default: i64| -> Result<usize, String> {
+        let v = a.int(name, default)?;
+        usize::try_from(v).map_err(|_| format!("{op}: {name} = {v} must not be negative"))
+    };
+    let num_layers = count("num_layers", 1)?;
+    let bidirectional = a.bool("bidirectional", false)?;
+    let batch_first = a.bool("batch_first", false)?;
+    let bias = a.bool("bias", true)?;
+    // Dropout between layers is random, so a reference can only hold it off (p = 0).
+    let dropout = a.f64("dropout", 0.0)?;
+    if dropout != 0.0 {
+        return Err(format!(
+            "{op}: dropout = {dropout} between layers is random; only 0 can be compared"
+        ));
+    }
+    if count("proj_size", 0)? != 0 {
+        return Err(format!(
+            "{op}: proj_size (LSTM projections) is not supported"
+        ));
+    }
+    let input = named(inputs, &["input", "x"])
+        .or_else(|| inputs.first().map(|i| &i.tensor))
+        .ok_or_else(|| format!("{op}: no input sequence"))?;
+    let feature = input.dims().last().copied().unwrap_or(0);
+    if let Some(size) = a.int_opt("input_size")?
+        && size != feature as i64
+    {
+        return Err(format!(
+            "{op}: input_size = {size} but the input {:?} has {feature} features",
+            input.dims()
+        ));
+    }
+    let dirs = if bidirectional { 2 } else { 1 };
+    let mut weights = Vec::with_capacity(num_layers * dirs);
+    for layer in 0..num_layers {
+        for suffix in &["", "_reverse"][..dirs] {
+            let get = |kind: &str| {
+                let key = format!("{kind}_l{layer}{suffix}");
+                named(inputs, &[key.as_str()]).ok_or_else(|| format!("{op}: no input named {key}"))
+            };
+            let biases = if bias {
+                (Some(get("bias_ih")?), Some(get("bias_hh")?))
+            } else {
+                (None, None)
+            };
+            weights.push(F::CellWeights {
+                w_ih: get("weight_ih")?,
+                w_hh: get("weight_hh")?,
+                b_ih: biases.0,
+                b_hh: biases.1,
+            });
+        }
+    }
+    if let Some(size) = a.int_opt("hidden_size")? {
+        let have = weights[0].w_hh.dims().get(1).copied().unwrap_or(0);
+        if size != have as i64 {
+            return Err(format!(
+                "{op}: hidden_size = {size} but weight_hh_l0 is {:?}",
+                weights[0].w_hh.dims()
+            ));
+        }
+    }
+    let options = F::RecurrentOptions {
+        mode,
+        num_layers,
+        bidirectional,
+        batch_first,
+        dropout,
+        training: false,
+    };
+    let h0 = named(inputs, &["h0", "hx"]);
+    let c0 = named(inputs, &["c0", "cx"]);
+    if mode != F::RnnMode::Lstm && c0.is_some() {
+        return Err(format!(
+            "{op}: a cell state c0 is given, but only an LSTM has one"
+        ));
+    }
+    // The generator would only feed inter-layer dropout, which is off.
+    let mut generator = baeum::Generator::new(0);
+    let out = F::recurrent(input, h0, c0, &weights, options, &mut generator).map_err(e2s)?;
+    let mut outs = vec![out.output, out.h_n];
+    outs.extend(out.c_n);
+    Ok(outs)
+}
+
 fn composite(a: &Args, inputs: &[Input]) -> Result<Tensor, String> {
     let s = a.semantics();
     let body = s.split_once('=').map_or(s, |(_, r)| r);

@@ -4,13 +4,15 @@
 //! library part runs cases in-process ([`run_suite`]) or one at a time into an output folder
 //! ([`run_case_to_dir`]), and compares results with the rules of the suites' Python checker
 //! ([`check::compare`]). Each suite kind ([`Suite`]) knows how to evaluate its cases: `onnx`
-//! (the ONNX node tests, forward only), `grad` (PyTorch forward results and gradients) and
-//! `optim` (PyTorch optimizer and scheduler trajectories).
+//! (the ONNX node tests, forward only), `grad` (PyTorch forward results and gradients),
+//! `optim` (PyTorch optimizer and scheduler trajectories) and `models` (whole PyTorch models:
+//! state-dict loading, forward, loss and parameter gradients).
 
 pub mod case;
 pub mod check;
 pub mod filter;
 pub mod grad;
+pub mod models;
 pub mod onnx;
 pub mod optim;
 
@@ -19,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use baeum::Tensor;
-use baeum::io::{read_npy, write_npy};
+use baeum::io::{StateDict, read_npy, write_npy};
 
 pub use case::{AttrValue, Attrs, Case, Tolerance};
 pub use filter::Filter;
@@ -33,6 +35,9 @@ pub enum Suite {
     Grad,
     /// PyTorch optimizer and scheduler trajectories (`torch-optim`), float64.
     Optim,
+    /// Whole PyTorch models (`torch-models`): load the state dict, eval forward, loss and
+    /// parameter gradients, float64.
+    Models,
 }
 
 impl Suite {
@@ -42,12 +47,13 @@ impl Suite {
             "onnx" => Some(Suite::Onnx),
             "grad" => Some(Suite::Grad),
             "optim" => Some(Suite::Optim),
+            "models" => Some(Suite::Models),
             _ => None,
         }
     }
 
     /// The names [`Suite::from_name`] knows.
-    pub const NAMES: &'static [&'static str] = &["onnx", "grad", "optim"];
+    pub const NAMES: &'static [&'static str] = &["onnx", "grad", "optim", "models"];
 
     /// The tolerance for cases that give none. ONNX cases use the suites' checker default
     /// (float32-friendly); the gradient cases are float64 references computed in float64, so
@@ -63,6 +69,11 @@ impl Suite {
                 rtol: 1e-9,
                 atol: 1e-12,
             },
+            // The suite's cases give their own; this is what they give.
+            Suite::Models => Tolerance {
+                rtol: 1e-6,
+                atol: 1e-9,
+            },
         }
     }
 
@@ -72,7 +83,65 @@ impl Suite {
             Suite::Onnx => onnx::run_case(case),
             Suite::Grad => grad::run_case(case),
             Suite::Optim => optim::run_case(case),
+            Suite::Models => models::run_case(case),
         }
+    }
+}
+
+/// Where a case's expected tensors come from: `.npy` files in the case folder, and for the
+/// models suite the parameter gradients in `grads.safetensors` (read once per case).
+struct Expected<'c> {
+    suite: Suite,
+    case: &'c Case,
+    grads: Option<StateDict>,
+    /// The gradient keys compared so far, to find expected gradients nothing produced.
+    seen: Vec<String>,
+}
+
+impl<'c> Expected<'c> {
+    fn new(suite: Suite, case: &'c Case) -> Expected<'c> {
+        Expected {
+            suite,
+            case,
+            grads: None,
+            seen: Vec::new(),
+        }
+    }
+
+    fn grads(&mut self) -> Result<&StateDict, String> {
+        if self.grads.is_none() {
+            self.grads = Some(models::expected_grads(self.case)?);
+        }
+        Ok(self.grads.as_ref().expect("loaded just above"))
+    }
+
+    /// The expected tensor for output file `file`.
+    fn get(&mut self, file: &str) -> Result<Tensor, String> {
+        if self.suite == Suite::Models
+            && let Some(key) = models::grad_key(file)
+        {
+            self.seen.push(key.to_string());
+            return self
+                .grads()?
+                .get(key)
+                .cloned()
+                .ok_or_else(|| format!("grads.safetensors has no gradient for {key}"));
+        }
+        read_npy(self.case.dir.join(file)).map_err(|e| e.to_string())
+    }
+
+    /// Expected gradients that no produced file was compared with.
+    fn unchecked(&mut self) -> Result<Vec<String>, String> {
+        if self.suite != Suite::Models {
+            return Ok(Vec::new());
+        }
+        let seen = std::mem::take(&mut self.seen);
+        Ok(self
+            .grads()?
+            .keys()
+            .filter(|k| !seen.iter().any(|s| s == k))
+            .map(str::to_string)
+            .collect())
     }
 }
 
@@ -159,11 +228,19 @@ pub fn check_case(suite: Suite, case_dir: &Path) -> Outcome {
         }
         let tolerance = case.tolerance.unwrap_or(suite.default_tolerance());
         let mut problems = Vec::new();
+        let mut expected_of = Expected::new(suite, &case);
         for (file, got) in &produced {
-            let expected = read_npy(case.dir.join(file)).map_err(|e| e.to_string())?;
+            let expected = expected_of.get(file)?;
             if let Err(e) = check::compare(&expected, got, tolerance) {
                 problems.push(format!("{file}: {e}"));
             }
+        }
+        let unchecked = expected_of.unchecked()?;
+        if !unchecked.is_empty() {
+            problems.push(format!(
+                "expected gradients not produced: {}",
+                unchecked.join(", ")
+            ));
         }
         if problems.is_empty() {
             Ok(())

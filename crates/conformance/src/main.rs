@@ -4,12 +4,13 @@
 //! conformance onnx CASE_DIR OUT_DIR              run one case, write its outputs (run_suite.sh)
 //! conformance grad CASE_DIR OUT_DIR              the same for a torch-grad case
 //! conformance optim CASE_DIR OUT_DIR             the same for a torch-optim case
+//! conformance models CASE_DIR OUT_DIR            the same for a torch-models case
 //! conformance run KIND SUITE_DIR [--filter PAT]  run every case in-process, PASS/FAIL per case
 //! conformance baseline KIND SUITE_DIR FILE       write the passing case names to FILE
 //! ```
 //!
-//! KIND is `onnx` (`../shared/conformance/onnx-node`), `grad` (`../shared/conformance/torch-grad`)
-//! or `optim` (`../shared/conformance/torch-optim`).
+//! KIND is `onnx` (`../shared/conformance/onnx-node`), `grad` (`../shared/conformance/torch-grad`),
+//! `optim` (`../shared/conformance/torch-optim`) or `models` (`../shared/conformance/torch-models`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,7 +21,8 @@ const USAGE: &str = "usage:
   conformance KIND CASE_DIR OUT_DIR
   conformance run KIND SUITE_DIR [--filter PATTERN]
   conformance baseline KIND SUITE_DIR FILE [--filter PATTERN]
-KIND: onnx (ONNX node tests), grad (PyTorch gradient cases) or optim (PyTorch optimizer trajectories)
+KIND: onnx (ONNX node tests), grad (PyTorch gradient cases), optim (PyTorch optimizer
+      trajectories) or models (PyTorch models: state dict, forward, loss, gradients)
 PATTERN: a regex subset (literals . * + ? ^ $ | ( )) or a plain substring";
 
 fn suite(name: &str) -> Result<Suite, String> {

@@ -1,14 +1,16 @@
 //! Regression guard: every case listed in `baseline/onnx-pass.txt` (ONNX node tests),
-//! `baseline/grad-pass.txt` (PyTorch gradients) and `baseline/optim-pass.txt` (PyTorch optimizer
-//! trajectories) must still pass.
+//! `baseline/grad-pass.txt` (PyTorch gradients), `baseline/optim-pass.txt` (PyTorch optimizer
+//! trajectories) and `baseline/models-pass.txt` (PyTorch models) must still pass.
 //!
-//! The suites live outside the repository, in `../shared/conformance/{onnx-node,torch-grad,torch-optim}`
+//! The suites live outside the repository, in
+//! `../shared/conformance/{onnx-node,torch-grad,torch-optim,torch-models}`
 //! next to the workspace root; when they are absent the tests print a note and pass.
 //!
 //! To refresh a baseline after adding ops (only ever growing it):
 //! `cargo run -p conformance -- baseline onnx ../shared/conformance/onnx-node crates/conformance/baseline/onnx-pass.txt`
 //! `cargo run -p conformance -- baseline grad ../shared/conformance/torch-grad crates/conformance/baseline/grad-pass.txt`
 //! `cargo run -p conformance -- baseline optim ../shared/conformance/torch-optim crates/conformance/baseline/optim-pass.txt`
+//! `cargo run -p conformance -- baseline models ../shared/conformance/torch-models crates/conformance/baseline/models-pass.txt`
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +80,11 @@ fn grad_baseline_still_passes() {
 #[test]
 fn optim_baseline_still_passes() {
     baseline_still_passes(Suite::Optim, "torch-optim", "optim-pass.txt");
+}
+
+#[test]
+fn models_baseline_still_passes() {
+    baseline_still_passes(Suite::Models, "torch-models", "models-pass.txt");
 }
 
 #[test]
