@@ -383,6 +383,35 @@ pub fn run_node_with_outputs(
             .map_err(|e| e.to_string())?)
         }
         "Dropout" => dropout(attrs, inputs, opset),
+        "MeanVarianceNormalization" => {
+            let t = float_only(op, x()?)?;
+            let axes = attrs.ints("axes")?.unwrap_or_else(|| vec![0, 2, 3]);
+            let dims = axes_isize(&axes, t.rank())?;
+            let mean = t.mean_dims(&dims, true);
+            // Biased variance, and ONNX's ε of 1e-9 under the root.
+            let var = t.var_dims(&dims, false, true);
+            one(t.sub(&mean).div(&var.add_scalar(1e-9).sqrt()))
+        }
+
+        // Losses: baeum::nn::functional's, whose mean divides by the total weight of the
+        // counted targets exactly as ONNX's does.
+        "NegativeLogLikelihoodLoss" => {
+            let o = loss_options(op, attrs, inputs)?;
+            one(
+                F::nll_loss(&float_only(op, x()?)?, &input(inputs, 1, op)?, &o)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        "SoftmaxCrossEntropyLoss" => {
+            let scores = float_only(op, x()?)?;
+            let o = loss_options(op, attrs, inputs)?;
+            let loss =
+                F::cross_entropy(&scores, &input(inputs, 1, op)?, &o).map_err(|e| e.to_string())?;
+            Ok(vec![loss, scores.log_softmax(1)])
+        }
+
+        // Recurrent layers: baeum::nn::functional::rnn.
+        "RNN" | "GRU" | "LSTM" => recurrent_layer(op, attrs, inputs),
         _ => Err(format!("unsupported op {op}")),
     }
 }
@@ -678,6 +707,246 @@ fn batch_normalization(attrs: &Attrs, inputs: &[Option<Tensor>]) -> OpResult {
         .mul_scalar(momentum)
         .add(&batch_var.mul_scalar(1.0 - momentum));
     Ok(vec![y, running_mean, running_var])
+}
+
+/// The options of NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: `reduction`,
+/// `ignore_index` (none when absent) and the optional class weights (input 2).
+fn loss_options(
+    op: &str,
+    attrs: &Attrs,
+    inputs: &[Option<Tensor>],
+) -> Result<F::CrossEntropyOptions, String> {
+    let reduction = match attrs.string("reduction", "mean")?.as_str() {
+        "none" => F::Reduction::None,
+        "mean" => F::Reduction::Mean,
+        "sum" => F::Reduction::Sum,
+        r => return Err(format!("{op}: unknown reduction=\"{r}\"")),
+    };
+    // Without the attribute no class is ignored: a value no target can take stands for that.
+    let ignore_index = match attrs.get("ignore_index") {
+        Some(_) => attrs.int("ignore_index", 0)?,
+        None => i64::MIN,
+    };
+    Ok(F::CrossEntropyOptions {
+        weight: opt_input(inputs, 2),
+        ignore_index,
+        reduction,
+        label_smoothing: 0.0,
+    })
+}
+
+/// Reorders the gate blocks of `t` along `dim` (block size `hidden`): block `k` of the result
+/// is block `order[k]` of `t`. ONNX stacks LSTM gates i, o, f, c and GRU gates z, r, h, where
+/// baeum (as PyTorch) expects i, f, g, o and r, z, n.
+fn reorder_gates(t: &Tensor, dim: isize, hidden: usize, order: &[usize]) -> Tensor {
+    let blocks: Vec<Tensor> = order
+        .iter()
+        .map(|&k| t.narrow(dim, k * hidden, hidden))
+        .collect();
+    let refs: Vec<&Tensor> = blocks.iter().collect();
+    Tensor::cat(&refs, dim)
+}
+
+/// RNN, GRU and LSTM (one layer, forward or bidirectional). ONNX's W `[dirs, gates·H, I]`,
+/// R `[dirs, gates·H, H]` and B `[dirs, 2·gates·H]` (input biases, then recurrent ones) are
+/// split per direction with their gates reordered; Y is `[T, dirs, B, H]` (`[B, T, dirs, H]`
+/// with layout 1) and Y_h, Y_c `[dirs, B, H]` (`[B, dirs, H]`).
+fn recurrent_layer(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>]) -> OpResult {
+    use baeum::nn::functional::rnn::{CellWeights, RecurrentOptions, RnnMode, recurrent};
+    let x = float_only(op, input(inputs, 0, op)?)?;
+    let (w, r) = (input(inputs, 1, op)?, input(inputs, 2, op)?);
+    let bias = opt_input(inputs, 3);
+    let hidden = attrs.int("hidden_size", 0)?;
+    if hidden <= 0 {
+        return Err(format!(
+            "{op}: hidden_size {hidden} (the attribute is required)"
+        ));
+    }
+    let hidden = hidden as usize;
+    let batch_first = attrs.int("layout", 0)? != 0;
+    if x.rank() != 3 {
+        return Err(format!("{op}: X of shape {:?} must be 3-D", x.dims()));
+    }
+    let steps = x.dims()[usize::from(batch_first)];
+    let dirs = match attrs.string("direction", "forward")?.as_str() {
+        "forward" => 1,
+        "bidirectional" => 2,
+        d => {
+            return Err(format!(
+                "{op}: direction \"{d}\" is not mapped (only forward and bidirectional)"
+            ));
+        }
+    };
+    if attrs.get("clip").is_some() {
+        return Err(format!(
+            "{op}: the clip attribute is not mapped (baeum's cells do not clip)"
+        ));
+    }
+    if opt_input(inputs, 7).is_some() {
+        return Err(format!(
+            "{op}: peepholes (input P) are not mapped: baeum's LSTM has none"
+        ));
+    }
+    if let Some(lens) = opt_input(inputs, 4)
+        && ints_of(&lens)?.iter().any(|&l| l != steps as i64)
+    {
+        return Err(format!(
+            "{op}: sequence_lens {:?} shorter than the {steps} steps are not mapped",
+            ints_of(&lens)?
+        ));
+    }
+    let activations: Option<Vec<String>> = match attrs.get("activations") {
+        None => None,
+        Some(AttrValue::Strings(a)) => Some(a.clone()),
+        Some(v) => {
+            return Err(format!(
+                "{op}: attribute activations: expected STRINGS, got {v:?}"
+            ));
+        }
+    };
+    let (mode, gates, order): (RnnMode, usize, &[usize]) = match op {
+        "RNN" => {
+            let mode = match activations.as_deref() {
+                None => RnnMode::Tanh,
+                Some([a, ..]) if a == "Tanh" => RnnMode::Tanh,
+                Some([a, ..]) if a == "Relu" => RnnMode::Relu,
+                Some(a) => return Err(format!("RNN: activations {a:?} are not mapped")),
+            };
+            (mode, 1, &[0])
+        }
+        "GRU" => (RnnMode::Gru, 3, &[1, 0, 2]),
+        _ => (RnnMode::Lstm, 4, &[0, 2, 3, 1]),
+    };
+    if op != "RNN" && activations.is_some() {
+        return Err(format!(
+            "{op}: custom activations {activations:?} are not mapped"
+        ));
+    }
+    let g_h = gates * hidden;
+    if w.rank() != 3 || w.dims()[0] != dirs || w.dims()[1] != g_h {
+        return Err(format!(
+            "{op}: W of shape {:?} for {dirs} direction(s) and {gates}·{hidden} rows",
+            w.dims()
+        ));
+    }
+    if r.dims() != [dirs, g_h, hidden] {
+        return Err(format!(
+            "{op}: R of shape {:?}, expected {:?}",
+            r.dims(),
+            [dirs, g_h, hidden]
+        ));
+    }
+    if let Some(b) = &bias
+        && b.dims() != [dirs, 2 * g_h]
+    {
+        return Err(format!(
+            "{op}: B of shape {:?}, expected {:?}",
+            b.dims(),
+            [dirs, 2 * g_h]
+        ));
+    }
+    // Per direction: (w_ih, w_hh, b_ih, b_hh) in baeum's gate order.
+    let per_dir: Vec<[Tensor; 4]> = (0..dirs)
+        .map(|d| {
+            let d = d as isize;
+            let wb_rb = match &bias {
+                Some(b) => b.select(0, d),
+                None => Tensor::zeros_dtype([2 * g_h], x.dtype()),
+            };
+            [
+                reorder_gates(&w.select(0, d), 0, hidden, order),
+                reorder_gates(&r.select(0, d), 0, hidden, order),
+                reorder_gates(&wb_rb.narrow(0, 0, g_h), 0, hidden, order),
+                reorder_gates(&wb_rb.narrow(0, g_h, g_h), 0, hidden, order),
+            ]
+        })
+        .collect();
+    // Initial states come as [dirs, B, H] ([B, dirs, H] with layout 1).
+    let state =
+        |i: usize| opt_input(inputs, i).map(|s| if batch_first { s.transpose(0, 1) } else { s });
+    let (h0, c0) = (state(5), state(6));
+    let (y, y_h, y_c) = if op == "GRU" && attrs.int("linear_before_reset", 0)? == 0 {
+        if dirs != 1 {
+            return Err(
+                "GRU: linear_before_reset=0 is mapped for the forward direction only".into(),
+            );
+        }
+        let x = if batch_first { x.transpose(0, 1) } else { x };
+        let (y, h) = gru_reset_before_linear(&x, h0.map(|h| h.select(0, 0)), &per_dir[0], hidden);
+        (y, h.unsqueeze(0), None)
+    } else {
+        let weights: Vec<CellWeights> = per_dir
+            .iter()
+            .map(|[w_ih, w_hh, b_ih, b_hh]| CellWeights {
+                w_ih,
+                w_hh,
+                b_ih: Some(b_ih),
+                b_hh: Some(b_hh),
+            })
+            .collect();
+        let opts = RecurrentOptions {
+            mode,
+            num_layers: 1,
+            bidirectional: dirs == 2,
+            batch_first: false,
+            dropout: 0.0,
+            training: false,
+        };
+        let x = if batch_first { x.transpose(0, 1) } else { x };
+        let mut generator = baeum::Generator::new(0);
+        let out = recurrent(&x, h0.as_ref(), c0.as_ref(), &weights, opts, &mut generator)
+            .map_err(|e| e.to_string())?;
+        (out.output, out.h_n, out.c_n)
+    };
+    // y is [T, B, dirs·H]; ONNX wants [T, dirs, B, H].
+    let (t, b) = (y.dims()[0] as isize, y.dims()[1] as isize);
+    let y = y
+        .reshape(&[t, b, dirs as isize, hidden as isize])
+        .permute(&[0, 2, 1, 3]);
+    let mut outs = if batch_first {
+        vec![y.permute(&[2, 0, 1, 3]), y_h.transpose(0, 1)]
+    } else {
+        vec![y, y_h]
+    };
+    if let Some(c) = y_c {
+        outs.push(if batch_first { c.transpose(0, 1) } else { c });
+    }
+    Ok(outs)
+}
+
+/// ONNX's default GRU (linear_before_reset = 0), which PyTorch lacks: the reset gate scales
+/// the hidden state before the recurrent product, `n = tanh(W_n x + b_in + R_n (r ⊙ h) + b_hn)`.
+/// `weights` are in PyTorch's gate order r, z, n. Returns Y `[T, B, H]` and the last state.
+fn gru_reset_before_linear(
+    x: &Tensor,
+    h0: Option<Tensor>,
+    weights: &[Tensor; 4],
+    hidden: usize,
+) -> (Tensor, Tensor) {
+    let [w_ih, w_hh, b_ih, b_hh] = weights;
+    let (steps, batch) = (x.dims()[0], x.dims()[1]);
+    let mut h = h0.unwrap_or_else(|| Tensor::zeros_dtype([batch, hidden], x.dtype()));
+    let gate = |t: &Tensor, k: usize| t.narrow(1, k * hidden, hidden);
+    let w_hh_rz = w_hh.narrow(0, 0, 2 * hidden);
+    let w_hh_n = w_hh.narrow(0, 2 * hidden, hidden);
+    let b_hh_rz = b_hh.narrow(0, 0, 2 * hidden);
+    let b_hh_n = b_hh.narrow(0, 2 * hidden, hidden);
+    let mut ys = Vec::with_capacity(steps);
+    for s in 0..steps {
+        let xi = x.select(0, s as isize).matmul(&w_ih.t()).add(b_ih);
+        let hi = h.matmul(&w_hh_rz.t()).add(&b_hh_rz);
+        let r = gate(&xi, 0).add(&gate(&hi, 0)).sigmoid();
+        let z = gate(&xi, 1).add(&gate(&hi, 1)).sigmoid();
+        let n = gate(&xi, 2)
+            .add(&r.mul(&h).matmul(&w_hh_n.t()))
+            .add(&b_hh_n)
+            .tanh();
+        // h' = (1 − z) ⊙ n + z ⊙ h
+        h = n.add(&z.mul(&h.sub(&n)));
+        ys.push(h.clone());
+    }
+    let refs: Vec<&Tensor> = ys.iter().collect();
+    (Tensor::stack(&refs, 0), h)
 }
 
 /// LayerNormalization over the dimensions from `axis` on: Y, Mean and InvStdDev (the latter
