@@ -9,6 +9,9 @@ use baeum::{DType, Generator, Tensor};
 
 /// `data-01-test-score.csv`: three exam scores → the final score, 25 rows (COURSE §3).
 pub const TEST_SCORE_CSV: &str = include_str!("../data/data-01-test-score.csv");
+/// `data-02-stock_daily.csv`: GOOG daily Open, High, Low, Volume, Close, 732 rows, newest
+/// first (COURSE §12).
+pub const STOCK_CSV: &str = include_str!("../data/data-02-stock_daily.csv");
 /// `data-03-diabetes.csv`: 8 features scaled to [−1, 1] → diabetes 0/1, 759 rows (COURSE §4).
 pub const DIABETES_CSV: &str = include_str!("../data/data-03-diabetes.csv");
 /// `data-04-zoo.csv`: 16 animal attributes → type 0–6, 101 rows (COURSE §6).
@@ -191,6 +194,11 @@ pub fn fmt_wide(v: f64) -> String {
 pub fn fmt_list(xs: &[f64], decimals: usize) -> String {
     let parts: Vec<String> = xs.iter().map(|x| format!("{x:.decimals$}")).collect();
     format!("[{}]", parts.join(", "))
+}
+
+/// A baeum error as an I/O error, so a lecture can stop with `?` where its printing would.
+pub fn or_io<T>(result: baeum::Result<T>) -> io::Result<T> {
+    result.map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// Prints a lecture's title line.

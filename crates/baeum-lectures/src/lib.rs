@@ -1,4 +1,4 @@
-//! The lectures of the course (`COURSE.md` §2–§7 and §10), runnable and tested.
+//! The lectures of the course (`COURSE.md` §2–§8 and §10–§12), runnable and tested.
 //!
 //! Each lecture is a module with one entry point, `run(out)`: it works through the examples of
 //! its section of the notes on baeum's tensors, prints them as the notes show them (a heading
@@ -19,7 +19,10 @@ pub mod lecture_04;
 pub mod lecture_05;
 pub mod lecture_06;
 pub mod lecture_07;
+pub mod lecture_08;
 pub mod lecture_10;
+pub mod lecture_11;
+pub mod lecture_12;
 
 use std::io::{self, Write};
 
@@ -61,7 +64,10 @@ lectures! {
     5, lecture_05, "Application and tips: data preprocessing";
     6, lecture_06, "Softmax and cross-entropy";
     7, lecture_07, "Neural networks: XOR, deep nets, activations";
+    8, lecture_08, "Convolutional networks";
     10, lecture_10, "Backpropagation";
+    11, lecture_11, "Optimizers";
+    12, lecture_12, "Recurrent networks";
 }
 
 /// The lecture for a section of `COURSE.md`, if there is one.
@@ -69,7 +75,7 @@ pub fn find(section: u32) -> Option<&'static Lecture> {
     LECTURES.iter().find(|l| l.section == section)
 }
 
-/// The sections that have lectures, for messages: `"2, 3, 4, 5, 6, 7, 10"`.
+/// The sections that have lectures, for messages: `"2, 3, 4, 5, 6, 7, 8, 10, 11, 12"`.
 pub fn available() -> String {
     LECTURES
         .iter()

@@ -3,7 +3,7 @@
 
 use baeum_lectures::{
     LECTURES, find, lecture_02, lecture_03, lecture_04, lecture_05, lecture_06, lecture_07,
-    lecture_10,
+    lecture_08, lecture_10, lecture_11, lecture_12,
 };
 
 /// Runs a lecture into a buffer; returns its report and what it printed.
@@ -38,9 +38,12 @@ fn all_close(actual: &[f64], expected: &[f64], tol: f64) {
 #[test]
 fn the_registry_lists_each_section_once() {
     let sections: Vec<u32> = LECTURES.iter().map(|l| l.section).collect();
-    assert_eq!(sections, vec![2, 3, 4, 5, 6, 7, 10]);
-    assert!(find(8).is_none());
-    assert_eq!(baeum_lectures::available(), "2, 3, 4, 5, 6, 7, 10");
+    assert_eq!(sections, vec![2, 3, 4, 5, 6, 7, 8, 10, 11, 12]);
+    assert!(find(9).is_none());
+    assert_eq!(
+        baeum_lectures::available(),
+        "2, 3, 4, 5, 6, 7, 8, 10, 11, 12"
+    );
 }
 
 #[test]
@@ -413,4 +416,131 @@ fn lecture_10_draws_its_graphs_with_values_and_gradients() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn lecture_08_convolution_sizes_pooling_and_alexnet() {
+    let (r, text) = run(lecture_08::run);
+    assert!(text.starts_with("COURSE §8."));
+    assert_eq!((r.stride1, r.stride2), (5, 3));
+    assert!(r.stride3_error.contains("2.33"), "{}", r.stride3_error);
+    assert_eq!(r.padded_output, vec![7, 7]);
+    assert_eq!(r.filter_5x5_on_32, 28);
+    assert_eq!(r.max_pool, vec![6.0, 8.0, 3.0, 4.0]);
+    assert_eq!(r.valid_shape, vec![2, 2]);
+    assert_eq!(r.valid, vec![12.0, 16.0, 24.0, 28.0]);
+    assert_eq!(r.same_shape, vec![3, 3]);
+    assert_eq!(
+        r.same,
+        vec![12.0, 16.0, 9.0, 24.0, 28.0, 15.0, 15.0, 17.0, 9.0]
+    );
+    assert!(
+        text.contains("[[12, 16, 9], [24, 28, 15], [15, 17, 9]]"),
+        "{text}"
+    );
+
+    // The paper's table (COURSE §8), shapes [C, H, W]; params = k·k·C_in·C_out + C_out.
+    let expected: Vec<(&str, Vec<usize>, usize)> = vec![
+        ("CONV1", vec![96, 55, 55], 11 * 11 * 3 * 96 + 96),
+        ("POOL1", vec![96, 27, 27], 0),
+        ("CONV2", vec![256, 27, 27], 5 * 5 * 96 * 256 + 256),
+        ("POOL2", vec![256, 13, 13], 0),
+        ("CONV3", vec![384, 13, 13], 3 * 3 * 256 * 384 + 384),
+        ("CONV4", vec![384, 13, 13], 3 * 3 * 384 * 384 + 384),
+        ("CONV5", vec![256, 13, 13], 3 * 3 * 384 * 256 + 256),
+        ("POOL3", vec![256, 6, 6], 0),
+    ];
+    let got: Vec<(&str, Vec<usize>, usize)> = r
+        .alexnet
+        .iter()
+        .map(|(n, s, p)| (n.as_str(), s.clone(), *p))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(r.alexnet[0].2, 34_944);
+    assert_eq!(r.alexnet_conv_params, 3_747_200);
+    let fc: Vec<usize> = r.alexnet_fc_params.iter().map(|f| f.1).collect();
+    assert_eq!(fc, vec![37_752_832, 16_781_312, 4_097_000]);
+}
+
+#[test]
+fn lecture_11_optimizers_on_rosenbrock() {
+    let (r, text) = run(lecture_11::run);
+    assert!(text.starts_with("COURSE §11."));
+    // torch.optim with the same learning rates, 2000 steps from (-1.5, 2) in float64:
+    // (name, x, y, f).
+    let torch = [
+        ("SGD", -0.665558, 0.450968, 2.780485e+00),
+        ("Momentum", 0.991202, 0.982445, 7.753756e-05),
+        ("NAG", 0.990974, 0.981992, 8.160738e-05),
+        ("Adagrad", 0.711776, 0.505493, 8.320134e-02),
+        ("RMSProp", 0.912921, 0.83702, 8.874923e-03),
+        ("AdaDelta", 0.690663, 0.536807, 4.531954e-01),
+        ("Adam", 0.999721, 0.999442, 7.780398e-08),
+        ("NAdam", 0.966663, 0.934323, 1.112647e-03),
+    ];
+    assert_eq!(r.runs.len(), torch.len());
+    for (run, (name, x, y, f)) in r.runs.iter().zip(torch) {
+        assert_eq!(run.name, name);
+        close(run.start_loss, 12.5, 1e-12);
+        assert!(
+            run.loss < run.start_loss,
+            "{name}: {} → {}",
+            run.start_loss,
+            run.loss
+        );
+        // AdaDelta and NAdam end a few thousandths away from PyTorch's points (RMSProp and the
+        // rest within 1e-3): small differences in the update accumulate over 2000 steps.
+        close(run.x, x, 5e-3);
+        close(run.y, y, 5e-3);
+        assert!(
+            (run.loss - f).abs() <= 0.1 * f + 1e-6,
+            "{name}: {} vs {f}",
+            run.loss
+        );
+        assert_eq!(run.path.first(), Some(&(-1.5, 2.0)));
+        assert_eq!(run.path.last(), Some(&(run.x, run.y)));
+    }
+    // With the same learning rate as plain SGD, momentum and Nesterov end far closer to the
+    // minimum; every other optimizer does too.
+    let sgd = r.runs[0].distance_to_minimum();
+    for run in &r.runs[1..] {
+        assert!(run.distance_to_minimum() < sgd, "{} vs SGD", run.name);
+    }
+    let svg = lecture_11::svg(&r);
+    assert!(svg.starts_with("<svg"));
+    assert_eq!(svg.matches("<polyline").count(), 8);
+    assert!(svg.contains("NAdam (lr 0.03)"));
+    assert!(svg.trim_end().ends_with("</svg>"));
+}
+
+#[test]
+fn lecture_12_simple_rnn_and_stock_prediction() {
+    let (r, text) = run(lecture_12::run);
+    assert!(text.starts_with("COURSE §12."));
+    assert_eq!(r.simple_rnn_output, vec![4, 3, 10]);
+    assert_eq!(r.simple_rnn_hidden, vec![1, 4, 10]);
+    assert_eq!(r.simple_rnn_params, 10 + 10 * 10 + 10 + 10);
+    assert_eq!((r.days, r.train_windows, r.test_windows), (732, 507, 218));
+    // numpy on the same split and scaling: 0.0281699 scaled, 8.0016 dollars.
+    close(r.naive.scaled, 0.0281699, 1e-5);
+    close(r.naive.price, 8.0016, 2e-3);
+    // Measured: LSTM 0.0338 (9.60 dollars), GRU 0.0322 (9.14), train MSE 0.0015 and 0.0013:
+    // neither beats the naive forecast (0.0282); both stay within 1.5 times it.
+    for fit in [r.lstm, r.gru] {
+        assert!(fit.train_mse < 0.003, "{fit:?}");
+        assert!(fit.test.scaled < 1.5 * r.naive.scaled, "{fit:?}");
+        let ratio = fit.test.price / fit.test.scaled;
+        close(ratio, r.naive.price / r.naive.scaled, 1e-2);
+    }
+}
+
+#[test]
+fn lecture_12_same_seed_same_rmse() {
+    let data = lecture_12::stock_data().unwrap();
+    let a = lecture_12::fit(&data, lecture_12::Kind::Gru, 5, 20).unwrap();
+    let b = lecture_12::fit(&data, lecture_12::Kind::Gru, 5, 20).unwrap();
+    assert_eq!(a, b);
+    let c = lecture_12::fit(&data, lecture_12::Kind::Lstm, 5, 20).unwrap();
+    let d = lecture_12::fit(&data, lecture_12::Kind::Lstm, 5, 20).unwrap();
+    assert_eq!(c, d);
 }

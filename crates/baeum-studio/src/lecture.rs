@@ -24,10 +24,10 @@ pub fn run(section: Option<u32>) -> ExitCode {
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = if section == 10 {
-        run_backpropagation(&mut out)
-    } else {
-        lecture.run(&mut out)
+    let result = match section {
+        10 => run_backpropagation(&mut out),
+        11 => run_optimizers(&mut out),
+        _ => lecture.run(&mut out),
     };
     match result.and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,6 +51,15 @@ fn run_backpropagation(out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  {}", path.display())?;
     }
     Ok(())
+}
+
+/// §11 also draws the optimizers' paths, into `runs/lecture-11/optimizers.svg`.
+fn run_optimizers(out: &mut dyn Write) -> io::Result<()> {
+    let report = baeum_lectures::lecture_11::run(out)?;
+    let dir = std::path::Path::new("runs").join("lecture-11");
+    let path = baeum_lectures::lecture_11::save_picture(&report, &dir)?;
+    writeln!(out, "Optimizer paths written:")?;
+    writeln!(out, "  {}", path.display())
 }
 
 fn list(out: &mut dyn Write) {
