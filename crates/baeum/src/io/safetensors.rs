@@ -68,7 +68,7 @@ pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<(StateDict, Metadata)> {
     let metadata = header.metadata().clone().unwrap_or_default();
     let st = SafeTensors::deserialize(bytes).map_err(bad)?;
     let mut tensors = st.tensors();
-    // File order (by data offset) is the order the writer used, usually the module's order.
+    // In data-offset order, which is how the file lays them out.
     tensors.sort_by_key(|(_, v)| v.data().as_ptr() as usize);
     let mut out = StateDict::new();
     for (name, view) in tensors {

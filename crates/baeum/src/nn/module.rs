@@ -522,6 +522,28 @@ impl ModuleExt for dyn Layer + '_ {
     }
 }
 
+/// Every module's train/eval mode, in walk order (to put a model back as it was).
+pub(crate) fn capture_modes(root: &dyn Module) -> Vec<bool> {
+    let mut modes = Vec::new();
+    walk(root, &mut |_, e| {
+        if let Entry::Module(m) = e {
+            modes.push(m.is_training())
+        }
+    });
+    modes
+}
+
+/// Restores what [`capture_modes`] saw.
+pub(crate) fn restore_modes(root: &dyn Module, modes: &[bool]) {
+    let mut i = 0;
+    walk(root, &mut |_, e| {
+        if let Entry::Module(m) = e {
+            m.set_training(modes.get(i).copied().unwrap_or(true));
+            i += 1;
+        }
+    });
+}
+
 /// A copy of `t` with its own storage and no graph.
 pub(crate) fn snapshot(t: &Tensor) -> Tensor {
     let out = Tensor::zeros_dtype(t.dims(), t.dtype());

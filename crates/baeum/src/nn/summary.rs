@@ -4,7 +4,9 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use super::module::{Entry, Forward, Module, Visitor, walk};
+use super::module::{
+    Entry, Forward, Module, ModuleExt, Visitor, capture_modes, restore_modes, walk,
+};
 use crate::autograd::no_grad;
 use crate::error::Result;
 use crate::{DType, Tensor};
@@ -53,20 +55,14 @@ pub fn summary<M: Module + Forward>(model: &M, input_shape: &[usize]) -> Result<
 
 /// [`summary`] for a given input (e.g. integer token ids for an embedding model).
 pub fn summary_with_input<M: Module + Forward>(model: &M, input: &Tensor) -> Result<Summary> {
-    // Names, own parameter counts and modes, by module address, in declaration order.
-    let mut modules: Vec<(usize, String, &'static str, usize, bool)> = Vec::new();
+    // Names and own parameter counts, by module address, in declaration order.
+    let mut modules: Vec<(usize, String, &'static str, usize)> = Vec::new();
     let mut total = 0;
     let mut trainable = 0;
     walk(model as &M, &mut |name, e| match e {
         Entry::Module(m) => {
             let addr = m as *const dyn Module as *const () as usize;
-            modules.push((
-                addr,
-                name.to_string(),
-                m.type_name(),
-                own_params(m),
-                m.is_training(),
-            ));
+            modules.push((addr, name.to_string(), m.type_name(), own_params(m)));
         }
         Entry::Param(p) => {
             total += p.numel();
@@ -76,12 +72,12 @@ pub fn summary_with_input<M: Module + Forward>(model: &M, input: &Tensor) -> Res
         }
         Entry::Buffer(_) => {}
     });
-    set_modes(model, None);
+    let modes = capture_modes(model);
+    model.eval();
     RECORDER.with(|r| *r.borrow_mut() = Some(Vec::new()));
     let out = no_grad(|| model.forward(input));
     let records = RECORDER.with(|r| r.borrow_mut().take()).unwrap_or_default();
-    let modes: Vec<bool> = modules.iter().map(|m| m.4).collect();
-    set_modes(model, Some(&modes));
+    restore_modes(model, &modes);
     out?;
     let mut used = vec![false; modules.len()];
     let mut rows = Vec::new();
@@ -125,17 +121,6 @@ fn own_params(m: &dyn Module) -> usize {
     let mut c = Count(0);
     m.visit(&mut c);
     c.0
-}
-
-/// Puts every module in eval mode (`None`) or back into the recorded modes.
-fn set_modes<M: Module>(model: &M, modes: Option<&[bool]>) {
-    let mut i = 0;
-    walk(model as &M, &mut |_, e| {
-        if let Entry::Module(m) = e {
-            m.set_training(modes.map(|v| v[i]).unwrap_or(false));
-            i += 1;
-        }
-    });
 }
 
 fn group_thousands(n: usize) -> String {

@@ -13,6 +13,7 @@ use crate::autograd::no_grad;
 use crate::data::DataLoader;
 use crate::error::{Error, Result, bail};
 use crate::metrics::Metric;
+use crate::nn::module::{capture_modes, restore_modes};
 use crate::nn::{Forward, Loss, Module, ModuleExt};
 use crate::optim::{LrScheduler, Optimizer};
 use crate::{Tensor, manual_seed};
@@ -295,14 +296,14 @@ impl Trainer {
     }
 
     /// Loss and metrics over `data` in eval mode without gradients (Keras' `evaluate`).
-    /// The model's previous mode is restored.
+    /// Each module's previous mode is restored.
     pub fn evaluate<M: Module + Forward>(
         &mut self,
         model: &M,
         loss_fn: LossFn<'_>,
         data: &mut DataLoader,
     ) -> Result<Logs> {
-        let was_training = model.is_training();
+        let modes = capture_modes(model);
         model.eval();
         for m in self.metrics.iter_mut() {
             m.reset();
@@ -321,7 +322,7 @@ impl Trainer {
             }
             Ok((sum, count))
         });
-        model.set_mode(was_training);
+        restore_modes(model, &modes);
         let (sum, count) = result?;
         let mut logs = Logs::new();
         logs.insert("loss".into(), sum / count.max(1) as f64);
@@ -334,12 +335,12 @@ impl Trainer {
 
 /// Model outputs for every batch of `data`, concatenated (Keras' `predict`), in eval mode.
 pub fn predict<M: Module + Forward>(model: &M, data: &DataLoader) -> Result<Tensor> {
-    let was_training = model.is_training();
+    let modes = capture_modes(model);
     model.eval();
     let outs = no_grad(|| -> Result<Vec<Tensor>> {
         data.iter_epoch(0).map(|b| model.forward(&b?.0)).collect()
     });
-    model.set_mode(was_training);
+    restore_modes(model, &modes);
     let outs = outs?;
     if outs.is_empty() {
         bail!(Invalid, "predict: the data loader has no batches");
