@@ -312,7 +312,7 @@ pub fn recurrent(
             outs.pop().expect("one direction")
         };
         if opts.training && opts.dropout > 0.0 && layer + 1 < opts.num_layers {
-            x = inter_layer_dropout(&x, opts.dropout, generator)?;
+            x = super::dropout::dropout(&x, opts.dropout, true, generator)?;
         }
     }
     let refs: Vec<&Tensor> = h_n.iter().collect();
@@ -331,16 +331,4 @@ pub fn recurrent(
         x
     };
     Ok(RecurrentOutput { output, h_n, c_n })
-}
-
-/// Dropout between stacked layers: zeroes with probability p, scales the rest by 1/(1−p).
-fn inter_layer_dropout(x: &Tensor, p: f64, g: &mut Generator) -> Result<Tensor> {
-    if !(0.0..=1.0).contains(&p) {
-        bail!(Invalid, "recurrent dropout: p = {p} must be in [0, 1]");
-    }
-    let scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
-    let mask: Vec<f64> = (0..x.numel())
-        .map(|_| if g.next_f64() < p { 0.0 } else { scale })
-        .collect();
-    Ok(x * Tensor::from_vec(mask, x.dims()).to_dtype(x.dtype()))
 }
