@@ -5,7 +5,7 @@ use super::functional::{
     ConvOptions, ConvTransposeOptions, Padding, Sizes, conv_transpose2d, conv1d, conv2d,
 };
 use super::init::{default_layer_init, with_default_generator};
-use super::module::{Forward, Module, Visitor};
+use super::module::{Forward, Module, Visitor, visit_weight_bias};
 use super::summary::record;
 use crate::error::{Result, bail};
 use crate::{DType, Generator, Tensor};
@@ -98,10 +98,7 @@ macro_rules! conv_layer {
 
         impl Module for $name {
             fn visit(&self, v: &mut dyn Visitor) {
-                v.param("weight", &self.weight);
-                if let Some(b) = &self.bias {
-                    v.param("bias", b);
-                }
+                visit_weight_bias(v, Some(&self.weight), self.bias.as_ref());
             }
             fn extra_repr(&self) -> String {
                 let o = &self.options;
@@ -220,10 +217,7 @@ impl ConvTranspose2d {
 
 impl Module for ConvTranspose2d {
     fn visit(&self, v: &mut dyn Visitor) {
-        v.param("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            v.param("bias", b);
-        }
+        visit_weight_bias(v, Some(&self.weight), self.bias.as_ref());
     }
     fn extra_repr(&self) -> String {
         format!(

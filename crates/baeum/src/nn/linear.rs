@@ -1,7 +1,7 @@
 //! `Linear` (a fully connected layer, Keras' `Dense`), `Identity` and `Flatten`.
 
 use super::init::{default_layer_init, with_default_generator};
-use super::module::{Forward, Module, Visitor};
+use super::module::{Forward, Module, Visitor, visit_weight_bias};
 use super::summary::record;
 use crate::error::{Result, bail};
 use crate::{DType, Generator, Tensor};
@@ -79,10 +79,7 @@ impl Linear {
 
 impl Module for Linear {
     fn visit(&self, v: &mut dyn Visitor) {
-        v.param("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            v.param("bias", b);
-        }
+        visit_weight_bias(v, Some(&self.weight), self.bias.as_ref());
     }
     fn extra_repr(&self) -> String {
         format!(

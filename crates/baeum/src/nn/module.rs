@@ -522,6 +522,20 @@ impl ModuleExt for dyn Layer + '_ {
     }
 }
 
+/// Visits the optional `weight` and `bias` parameters most layers hold.
+pub(crate) fn visit_weight_bias(
+    v: &mut dyn Visitor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+) {
+    if let Some(w) = weight {
+        v.param("weight", w);
+    }
+    if let Some(b) = bias {
+        v.param("bias", b);
+    }
+}
+
 /// Every module's train/eval mode, in walk order (to put a model back as it was).
 pub(crate) fn capture_modes(root: &dyn Module) -> Vec<bool> {
     let mut modes = Vec::new();

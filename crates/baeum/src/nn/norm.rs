@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use super::functional::{
     batch_norm, batch_norm_momentum, group_norm, layer_norm, local_response_norm,
 };
-use super::module::{Forward, Module, TrainingFlag, Visitor};
+use super::module::{Forward, Module, TrainingFlag, Visitor, visit_weight_bias};
 use super::summary::record;
 use crate::autograd::no_grad;
 use crate::error::{Result, bail};
@@ -114,12 +114,7 @@ impl BatchNorm {
 
 impl Module for BatchNorm {
     fn visit(&self, v: &mut dyn Visitor) {
-        if let Some(w) = &self.weight {
-            v.param("weight", w);
-        }
-        if let Some(b) = &self.bias {
-            v.param("bias", b);
-        }
+        visit_weight_bias(v, self.weight.as_ref(), self.bias.as_ref());
         if let Some(t) = &self.running_mean {
             v.buffer("running_mean", t);
         }
@@ -231,12 +226,7 @@ impl LayerNorm {
 
 impl Module for LayerNorm {
     fn visit(&self, v: &mut dyn Visitor) {
-        if let Some(w) = &self.weight {
-            v.param("weight", w);
-        }
-        if let Some(b) = &self.bias {
-            v.param("bias", b);
-        }
+        visit_weight_bias(v, self.weight.as_ref(), self.bias.as_ref());
     }
     fn extra_repr(&self) -> String {
         format!("{:?}, eps={}", self.normalized_shape, self.eps)
@@ -286,12 +276,7 @@ impl GroupNorm {
 
 impl Module for GroupNorm {
     fn visit(&self, v: &mut dyn Visitor) {
-        if let Some(w) = &self.weight {
-            v.param("weight", w);
-        }
-        if let Some(b) = &self.bias {
-            v.param("bias", b);
-        }
+        visit_weight_bias(v, self.weight.as_ref(), self.bias.as_ref());
     }
     fn extra_repr(&self) -> String {
         format!(
