@@ -622,3 +622,127 @@ fn invalid_settings_are_refused() {
     let ints = vec![Tensor::from_vec(vec![1i64, 2], [2])];
     assert!(Sgd::with_groups(vec![ParamGroup::new(ints)], 0.1).is_err());
 }
+
+/// Learning rates before the first step and after each of 12 steps, from PyTorch 2.15:
+/// `SequentialLR(opt, [LinearLR(opt, 0.1, 1.0, total_iters=3), CosineAnnealingLR(opt,
+/// T_max=5, eta_min=0.001)], milestones=[3])` over SGD(lr=0.1).
+const WARMUP_COSINE_LR: [f64; 13] = [
+    0.010000000000000002,
+    0.04,
+    0.07,
+    0.1,
+    0.0905463412215599,
+    0.06579634122155989,
+    0.035203658778440096,
+    0.010453658778440105,
+    0.001,
+    0.010453658778440102,
+    0.03520365877844012,
+    0.06579634122155993,
+    0.09054634122155995,
+];
+
+/// The same for `SequentialLR(opt, [ExponentialLR(opt, 0.5), StepLR(opt, 2, 0.1),
+/// LinearLR(opt, 0.5, 1.0, 2)], milestones=[2, 5])`.
+const THREE_STAGE_LR: [f64; 13] = [
+    0.1,
+    0.05,
+    0.1,
+    0.1,
+    0.010000000000000002,
+    0.05,
+    0.07500000000000001,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+];
+
+fn sequential_lrs(opt: &mut Sgd, sched: &mut SequentialLr, steps: usize) -> Vec<f64> {
+    let mut lrs = vec![opt.param_groups()[0].lr];
+    for _ in 0..steps {
+        opt.step().unwrap();
+        sched.step(opt, None).unwrap();
+        lrs.push(opt.param_groups()[0].lr);
+        assert_eq!(sched.last_lr(), vec![opt.param_groups()[0].lr]);
+    }
+    lrs
+}
+
+#[test]
+fn sequential_lr_matches_pytorch() {
+    let mut opt = Sgd::new(params(), 0.1);
+    let warmup = LinearLr::new(&mut opt, 0.1, 1.0, 3);
+    let cosine = CosineAnnealingLr::new(&mut opt, 5, 0.001);
+    let mut s =
+        SequentialLr::new(&mut opt, vec![Box::new(warmup), Box::new(cosine)], vec![3]).unwrap();
+    let lrs = sequential_lrs(&mut opt, &mut s, 12);
+    assert_close(&lrs, &WARMUP_COSINE_LR, "warm-up then cosine");
+
+    let mut opt = Sgd::new(params(), 0.1);
+    let a = ExponentialLr::new(&mut opt, 0.5);
+    let b = StepLr::new(&mut opt, 2, 0.1);
+    let c = LinearLr::new(&mut opt, 0.5, 1.0, 2);
+    let mut s = SequentialLr::new(
+        &mut opt,
+        vec![Box::new(a), Box::new(b), Box::new(c)],
+        vec![2, 5],
+    )
+    .unwrap();
+    let first = sequential_lrs(&mut opt, &mut s, 6);
+    assert_eq!(s.current(), 2);
+    // Resume from the state after 6 steps into fresh schedulers: the rest matches too.
+    let saved = s.state_dict();
+    let saved_opt = opt.state_dict();
+    let mut opt2 = Sgd::new(params(), 0.1);
+    let a = ExponentialLr::new(&mut opt2, 0.5);
+    let b = StepLr::new(&mut opt2, 2, 0.1);
+    let c = LinearLr::new(&mut opt2, 0.5, 1.0, 2);
+    let mut s2 = SequentialLr::new(
+        &mut opt2,
+        vec![Box::new(a), Box::new(b), Box::new(c)],
+        vec![2, 5],
+    )
+    .unwrap();
+    opt2.load_state_dict(&saved_opt).unwrap();
+    s2.load_state_dict(&saved).unwrap();
+    let rest = sequential_lrs(&mut opt2, &mut s2, 6);
+    let mut all = first;
+    all.extend(&rest[1..]);
+    assert_close(&all, &THREE_STAGE_LR, "three stages, resumed after 6");
+}
+
+#[test]
+fn sequential_lr_refuses_bad_chains() {
+    let mut opt = Sgd::new(params(), 0.1);
+    let a = StepLr::new(&mut opt, 2, 0.5);
+    let e = SequentialLr::new(&mut opt, vec![Box::new(a)], vec![3])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("1 schedulers need 0 milestones"), "{e}");
+    let a = StepLr::new(&mut opt, 2, 0.5);
+    let b = StepLr::new(&mut opt, 2, 0.5);
+    let c = StepLr::new(&mut opt, 2, 0.5);
+    let e = SequentialLr::new(
+        &mut opt,
+        vec![Box::new(a), Box::new(b), Box::new(c)],
+        vec![4, 4],
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("must increase strictly"), "{e}");
+    let a = StepLr::new(&mut opt, 2, 0.5);
+    let plateau = ReduceLrOnPlateau::new(&mut opt);
+    let e = SequentialLr::new(&mut opt, vec![Box::new(a), Box::new(plateau)], vec![3])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("scheduler 1") && e.contains("cannot be restarted"),
+        "{e}"
+    );
+}

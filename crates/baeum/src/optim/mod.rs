@@ -4,6 +4,9 @@
 //! trajectories in float64): [`Sgd`] (momentum, dampening, Nesterov), [`Adagrad`],
 //! [`Rmsprop`], [`Adadelta`], [`Adam`], [`AdamW`], [`NAdam`]. They share the [`Optimizer`]
 //! trait, [`ParamGroup`]s for per-group settings, and [`StateDict`]s for checkpoints.
+//! Schedules ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
+//! [`LinearLr`] for warm-up, [`SequentialLr`] to chain them, [`ReduceLrOnPlateau`]) share
+//! the [`LrScheduler`] trait.
 //!
 //! ```
 //! use baeum::optim::{Adam, Optimizer};
@@ -41,6 +44,6 @@ pub use penalty::{l1_penalty, l2_penalty};
 pub use rmsprop::{Rmsprop, RmspropOptions};
 pub use scheduler::{
     CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, MultiStepLr, PlateauMode,
-    ReduceLrOnPlateau, StepLr, ThresholdMode,
+    ReduceLrOnPlateau, SequentialLr, StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdOptions};

@@ -19,6 +19,17 @@ pub trait LrScheduler: Send {
     fn last_lr(&self) -> Vec<f64>;
     fn state_dict(&self) -> StateDict;
     fn load_state_dict(&mut self, state: &StateDict) -> Result<()>;
+    /// Starts over at epoch 0 from each group's initial rate, as if just built: what
+    /// [`SequentialLr`] does when it hands the schedule over to this scheduler (PyTorch's
+    /// `scheduler.step(0)`). Schedulers without an epoch count refuse.
+    fn restart(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
+        let _ = optimizer;
+        bail!(
+            Invalid,
+            "this scheduler cannot be restarted at epoch 0, so it cannot be chained in \
+             SequentialLR"
+        )
+    }
 }
 
 /// What the epoch-based schedulers share: the epoch count and the rates they started from.
@@ -80,6 +91,26 @@ impl Epochs {
         Ok(())
     }
 
+    /// Back to epoch 0: each group's rate becomes `start(base_lr)`.
+    fn restart(&mut self, optimizer: &mut dyn Optimizer, start: impl Fn(f64) -> f64) -> Result<()> {
+        let groups = optimizer.param_groups_mut();
+        if groups.len() != self.base_lrs.len() {
+            bail!(
+                Invalid,
+                "{}: the optimizer has {} parameter groups, but the scheduler was built for {}",
+                self.name,
+                groups.len(),
+                self.base_lrs.len()
+            );
+        }
+        self.last_epoch = 0;
+        for (group, &base) in groups.iter_mut().zip(&self.base_lrs) {
+            group.lr = start(base);
+        }
+        self.last_lr = groups.iter().map(|g| g.lr).collect();
+        Ok(())
+    }
+
     fn save(&self, sd: &mut StateDict) {
         sd.insert_i64("last_epoch", self.last_epoch);
         for (i, v) in self.base_lrs.iter().enumerate() {
@@ -133,7 +164,8 @@ fn kind_tensor(name: &str) -> crate::Tensor {
 }
 
 /// Implements [`LrScheduler`] for an epoch-based scheduler with fields `epochs` and a rule
-/// `fn next(&self, epoch, base_lr, lr) -> f64`, saving the listed hyper-parameters.
+/// `fn next(&self, epoch, base_lr, lr) -> f64` and its rate at epoch 0,
+/// `fn start(&self, base_lr) -> f64`, saving the listed hyper-parameters.
 macro_rules! epoch_scheduler {
     ($ty:ident, $name:literal, [$($field:ident),*]) => {
         impl LrScheduler for $ty {
@@ -145,6 +177,11 @@ macro_rules! epoch_scheduler {
 
             fn last_lr(&self) -> Vec<f64> {
                 self.epochs.last_lr.clone()
+            }
+
+            fn restart(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
+                let this = self.clone();
+                self.epochs.restart(optimizer, |base| this.start(base))
             }
 
             fn state_dict(&self) -> StateDict {
@@ -246,6 +283,10 @@ impl StepLr {
         }
     }
 
+    fn start(&self, base: f64) -> f64 {
+        base
+    }
+
     fn next(&self, epoch: i64, _base: f64, lr: f64) -> f64 {
         if epoch % self.step_size as i64 == 0 {
             lr * self.gamma
@@ -274,6 +315,12 @@ impl MultiStepLr {
             gamma,
             epochs: Epochs::attach("MultiStepLR", optimizer, |lr| lr),
         }
+    }
+
+    /// A milestone at epoch 0 already applies (PyTorch's closed form).
+    fn start(&self, base: f64) -> f64 {
+        let hits = self.milestones.iter().filter(|&&m| m == 0).count();
+        base * self.gamma.powi(hits as i32)
     }
 
     fn next(&self, epoch: i64, _base: f64, lr: f64) -> f64 {
@@ -306,6 +353,10 @@ impl ExponentialLr {
         }
     }
 
+    fn start(&self, base: f64) -> f64 {
+        base
+    }
+
     fn next(&self, _epoch: i64, _base: f64, lr: f64) -> f64 {
         lr * self.gamma
     }
@@ -333,6 +384,10 @@ impl CosineAnnealingLr {
             eta_min,
             epochs: Epochs::attach("CosineAnnealingLR", optimizer, |lr| lr),
         }
+    }
+
+    fn start(&self, base: f64) -> f64 {
+        base
     }
 
     fn next(&self, epoch: i64, base: f64, lr: f64) -> f64 {
@@ -383,6 +438,10 @@ impl LinearLr {
             total_iters,
             epochs: Epochs::attach("LinearLR", optimizer, |lr| lr * start_factor),
         }
+    }
+
+    fn start(&self, base: f64) -> f64 {
+        base * self.start_factor
     }
 
     fn next(&self, epoch: i64, _base: f64, lr: f64) -> f64 {
@@ -674,6 +733,146 @@ impl LrScheduler for ReduceLrOnPlateau {
             last_lr,
         };
         *self = loaded;
+        Ok(())
+    }
+}
+
+/// Runs schedulers one after another, handing over at each milestone epoch (PyTorch's
+/// `SequentialLR`): the usual linear warm-up followed by a decay. At a milestone the next
+/// scheduler restarts at its epoch 0 from the initial rates.
+///
+/// ```
+/// use baeum::optim::{CosineAnnealingLr, LinearLr, LrScheduler, Optimizer, SequentialLr, Sgd};
+/// let w = baeum::Tensor::param(&baeum::Tensor::zeros([1]));
+/// let mut opt = Sgd::new(vec![w], 0.1);
+/// let warmup = LinearLr::new(&mut opt, 0.1, 1.0, 3);
+/// let decay = CosineAnnealingLr::new(&mut opt, 5, 0.0);
+/// let mut sched =
+///     SequentialLr::new(&mut opt, vec![Box::new(warmup), Box::new(decay)], vec![3]).unwrap();
+/// let mut lrs = vec![sched.last_lr()[0]];
+/// for _ in 0..4 {
+///     opt.step().unwrap();
+///     sched.step(&mut opt, None).unwrap();
+///     lrs.push(sched.last_lr()[0]);
+/// }
+/// let rounded: Vec<f64> = lrs.iter().map(|lr| (lr * 1e4).round() / 1e4).collect();
+/// assert_eq!(rounded, vec![0.01, 0.04, 0.07, 0.1, 0.0905]);
+/// ```
+pub struct SequentialLr {
+    schedulers: Vec<Box<dyn LrScheduler>>,
+    milestones: Vec<usize>,
+    last_epoch: i64,
+    last_lr: Vec<f64>,
+}
+
+impl SequentialLr {
+    /// Chains `schedulers` (all built on `optimizer`), switching from scheduler `i` to `i + 1`
+    /// at epoch `milestones[i]`. Resets the rates to their initial values and restarts the
+    /// first scheduler, undoing what the later ones did when they were built. Errors unless
+    /// there is one milestone fewer than schedulers, in increasing order, and every scheduler
+    /// can restart (ReduceLROnPlateau cannot).
+    pub fn new(
+        optimizer: &mut dyn Optimizer,
+        mut schedulers: Vec<Box<dyn LrScheduler>>,
+        milestones: Vec<usize>,
+    ) -> Result<Self> {
+        if schedulers.is_empty() {
+            bail!(Invalid, "SequentialLR: needs at least one scheduler");
+        }
+        if milestones.len() + 1 != schedulers.len() {
+            bail!(
+                Invalid,
+                "SequentialLR: {} schedulers need {} milestones, got {} ({milestones:?})",
+                schedulers.len(),
+                schedulers.len() - 1,
+                milestones.len()
+            );
+        }
+        if milestones.windows(2).any(|w| w[0] >= w[1]) {
+            bail!(
+                Invalid,
+                "SequentialLR: milestones {milestones:?} must increase strictly"
+            );
+        }
+        for group in optimizer.param_groups_mut() {
+            group.lr = *group.initial_lr.get_or_insert(group.lr);
+        }
+        // Restarting the later schedulers only checks they can; the first one goes last so
+        // its epoch-0 rates are the ones left in the optimizer.
+        for (i, scheduler) in schedulers.iter_mut().enumerate().rev() {
+            scheduler
+                .restart(optimizer)
+                .map_err(|e| crate::Error::Invalid(format!("SequentialLR: scheduler {i}: {e}")))?;
+        }
+        let last_lr = schedulers[0].last_lr();
+        Ok(SequentialLr {
+            schedulers,
+            milestones,
+            last_epoch: 0,
+            last_lr,
+        })
+    }
+
+    /// The index of the scheduler in charge of the current epoch.
+    pub fn current(&self) -> usize {
+        self.milestones
+            .partition_point(|&m| m as i64 <= self.last_epoch)
+    }
+}
+
+impl LrScheduler for SequentialLr {
+    fn step(&mut self, optimizer: &mut dyn Optimizer, metric: Option<f64>) -> Result<()> {
+        self.last_epoch += 1;
+        let idx = self.current();
+        let scheduler = &mut self.schedulers[idx];
+        if idx > 0 && self.milestones[idx - 1] as i64 == self.last_epoch {
+            scheduler.restart(optimizer)?;
+        } else {
+            scheduler.step(optimizer, metric)?;
+        }
+        self.last_lr = scheduler.last_lr();
+        Ok(())
+    }
+
+    fn last_lr(&self) -> Vec<f64> {
+        self.last_lr.clone()
+    }
+
+    fn state_dict(&self) -> StateDict {
+        let mut sd = StateDict::new();
+        sd.insert("scheduler", kind_tensor("SequentialLR"));
+        sd.insert_i64("last_epoch", self.last_epoch);
+        sd.insert("milestones", HyperField::to_tensor(&self.milestones));
+        sd.insert(
+            "last_lr",
+            crate::Tensor::from_vec(self.last_lr.clone(), [self.last_lr.len()]),
+        );
+        for (i, scheduler) in self.schedulers.iter().enumerate() {
+            sd.extend_prefixed(&format!("schedulers.{i}"), &scheduler.state_dict());
+        }
+        sd
+    }
+
+    fn load_state_dict(&mut self, sd: &StateDict) -> Result<()> {
+        const NAME: &str = "SequentialLR";
+        check_kind(sd, NAME)?;
+        let milestones: Vec<usize> = HyperField::from_state(sd, NAME, "milestones")?;
+        if milestones.len() + 1 != self.schedulers.len() {
+            bail!(
+                Shape,
+                "{NAME}.load_state_dict: the state dict chains {} schedulers, this one {}",
+                milestones.len() + 1,
+                self.schedulers.len()
+            );
+        }
+        let last_epoch = sd.get_i64(NAME, "last_epoch")?;
+        let last_lr = sd.require(NAME, "last_lr")?.to_vec::<f64>();
+        for (i, scheduler) in self.schedulers.iter_mut().enumerate() {
+            scheduler.load_state_dict(&sd.sub(&format!("schedulers.{i}")))?;
+        }
+        self.milestones = milestones;
+        self.last_epoch = last_epoch;
+        self.last_lr = last_lr;
         Ok(())
     }
 }
