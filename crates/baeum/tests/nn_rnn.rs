@@ -156,6 +156,51 @@ fn bidirectional_gru_matches_pytorch() {
 }
 
 #[test]
+fn projected_two_layer_bidirectional_lstm_matches_pytorch() {
+    // PyTorch's proj_size: h has 2 features, the cell state keeps 4, layer 1 reads 2·2.
+    let cfg = RnnConfig::new(3, 4)
+        .num_layers(2)
+        .bidirectional(true)
+        .proj_size(2);
+    let m = LSTM::with_options(cfg, DType::F64, &mut Generator::new(1)).unwrap();
+    let shapes: Vec<(String, Vec<usize>)> = m
+        .named_parameters()
+        .into_iter()
+        .map(|(n, p)| (n, p.dims().to_vec()))
+        .take(6)
+        .collect();
+    assert_eq!(shapes[1], ("weight_hh_l0".to_string(), vec![16, 2]));
+    assert_eq!(shapes[4], ("weight_hr_l0".to_string(), vec![2, 4]));
+    assert!(m.to_pretty_string().contains("proj_size=2"));
+    check("lstm_proj", &m, |x, r| {
+        let (y, (h, c)) = m
+            .forward_with(
+                x,
+                Some((
+                    r.get("lstm_proj.h0").unwrap(),
+                    r.get("lstm_proj.c0").unwrap(),
+                )),
+            )
+            .unwrap();
+        assert_eq!((y.dims()[2], h.dims()[2], c.dims()[2]), (4, 2, 4));
+        (y, h, Some(c))
+    });
+    let e = LSTM::new(RnnConfig::new(3, 4).proj_size(4))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("proj_size 4 must be smaller than hidden_size 4"),
+        "{e}"
+    );
+    let e = GRU::new(RnnConfig::new(3, 4).proj_size(2))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("only for an LSTM"), "{e}");
+}
+
+#[test]
 fn keras_simple_rnn_shapes_and_clear_errors() {
     // COURSE §12: SimpleRNN(units=10) over (batch, time, feature) = (4, 3, 1).
     baeum::manual_seed(0);

@@ -21,6 +21,8 @@ pub struct RnnConfig {
     pub batch_first: bool,
     pub dropout: f64,
     pub bidirectional: bool,
+    /// LSTM only: project each hidden state down to this size (0: no projection).
+    pub proj_size: usize,
 }
 
 impl RnnConfig {
@@ -34,6 +36,7 @@ impl RnnConfig {
             batch_first: false,
             dropout: 0.0,
             bidirectional: false,
+            proj_size: 0,
         }
     }
     pub fn num_layers(mut self, n: usize) -> Self {
@@ -56,6 +59,12 @@ impl RnnConfig {
         self.bidirectional = bidirectional;
         self
     }
+    /// PyTorch's `proj_size` (LSTM only): h = W_hr·(o ⊙ tanh c) with `weight_hr` `[P, H]`,
+    /// so outputs and `h_n` have P features; must be below `hidden_size`.
+    pub fn proj_size(mut self, proj_size: usize) -> Self {
+        self.proj_size = proj_size;
+        self
+    }
 }
 
 /// One layer-direction's parameters.
@@ -65,6 +74,7 @@ struct LayerParams {
     w_hh: Tensor,
     b_ih: Option<Tensor>,
     b_hh: Option<Tensor>,
+    w_hr: Option<Tensor>,
 }
 
 impl LayerParams {
@@ -74,6 +84,7 @@ impl LayerParams {
             w_hh: &self.w_hh,
             b_ih: self.b_ih.as_ref(),
             b_hh: self.b_hh.as_ref(),
+            w_hr: self.w_hr.as_ref(),
         }
     }
 }
@@ -104,35 +115,55 @@ impl Recurrent {
                 c.dropout
             );
         }
+        if c.proj_size > 0 && mode != RnnMode::Lstm {
+            bail!(
+                Invalid,
+                "{}: proj_size is only for an LSTM, got proj_size={}",
+                mode.name(),
+                c.proj_size
+            );
+        }
+        if c.proj_size >= c.hidden_size {
+            bail!(
+                Invalid,
+                "LSTM: proj_size {} must be smaller than hidden_size {}",
+                c.proj_size,
+                c.hidden_size
+            );
+        }
         let gh = mode.gates() * c.hidden_size;
+        // The size of h (what the next layer and the recurrence see).
+        let state = if c.proj_size > 0 {
+            c.proj_size
+        } else {
+            c.hidden_size
+        };
         let dirs = if c.bidirectional { 2 } else { 1 };
         let bound = 1.0 / (c.hidden_size as f64).sqrt();
         let mut layers = Vec::new();
         for l in 0..c.num_layers {
             for d in 0..dirs {
-                let in_size = if l == 0 {
-                    c.input_size
-                } else {
-                    c.hidden_size * dirs
-                };
+                let in_size = if l == 0 { c.input_size } else { state * dirs };
                 let new = |shape: &[usize], g: &mut Generator| {
                     let t = Tensor::zeros_dtype(shape, dtype);
                     uniform_(&t, -bound, bound, g);
                     t.requires_grad_(true)
                 };
                 let w_ih = new(&[gh, in_size], g);
-                let w_hh = new(&[gh, c.hidden_size], g);
+                let w_hh = new(&[gh, state], g);
                 let (b_ih, b_hh) = if c.bias {
                     (Some(new(&[gh], g)), Some(new(&[gh], g)))
                 } else {
                     (None, None)
                 };
+                let w_hr = (c.proj_size > 0).then(|| new(&[c.proj_size, c.hidden_size], g));
                 layers.push(LayerParams {
                     suffix: format!("l{l}{}", if d == 1 { "_reverse" } else { "" }),
                     w_ih,
                     w_hh,
                     b_ih,
                     b_hh,
+                    w_hr,
                 });
             }
         }
@@ -154,6 +185,9 @@ impl Recurrent {
             if let Some(b) = &l.b_hh {
                 v.param(&format!("bias_hh_{}", l.suffix), b);
             }
+            if let Some(w) = &l.w_hr {
+                v.param(&format!("weight_hr_{}", l.suffix), w);
+            }
         }
     }
 
@@ -174,6 +208,9 @@ impl Recurrent {
         }
         if c.bidirectional {
             s += ", bidirectional=true";
+        }
+        if c.proj_size > 0 {
+            s += &format!(", proj_size={}", c.proj_size);
         }
         s
     }
@@ -251,7 +288,8 @@ recurrent_layer!(
     RNN
 );
 recurrent_layer!(
-    /// Long short-term memory, gates i, f, g, o stacked in that order.
+    /// Long short-term memory, gates i, f, g, o stacked in that order; with
+    /// [`RnnConfig::proj_size`], each h is projected by `weight_hr_l{k}`.
     LSTM
 );
 recurrent_layer!(
@@ -393,12 +431,12 @@ impl Cell {
     }
 
     fn weights(&self) -> CellWeights<'_> {
-        CellWeights {
-            w_ih: &self.weight_ih,
-            w_hh: &self.weight_hh,
-            b_ih: self.bias_ih.as_ref(),
-            b_hh: self.bias_hh.as_ref(),
-        }
+        CellWeights::new(
+            &self.weight_ih,
+            &self.weight_hh,
+            self.bias_ih.as_ref(),
+            self.bias_hh.as_ref(),
+        )
     }
 
     /// One step: for an LSTM cell pass `Some(c)` and get `(h', Some(c'))`.

@@ -39,14 +39,35 @@ impl RnnMode {
     }
 }
 
-/// The weights of one layer in one direction: `w_ih` `[gates·H, I]`, `w_hh` `[gates·H, H]`,
-/// biases `[gates·H]`.
+/// The weights of one layer in one direction: `w_ih` `[gates·H, I]`, `w_hh` `[gates·H, S]`,
+/// biases `[gates·H]`, where the state size S is H, or P for an LSTM with a projection
+/// `w_hr` `[P, H]` (PyTorch's `proj_size`: h = W_hr·(o ⊙ tanh c), so h has P features
+/// while the cell state keeps H).
 #[derive(Clone, Copy)]
 pub struct CellWeights<'a> {
     pub w_ih: &'a Tensor,
     pub w_hh: &'a Tensor,
     pub b_ih: Option<&'a Tensor>,
     pub b_hh: Option<&'a Tensor>,
+    pub w_hr: Option<&'a Tensor>,
+}
+
+impl<'a> CellWeights<'a> {
+    /// Weights without a projection.
+    pub fn new(
+        w_ih: &'a Tensor,
+        w_hh: &'a Tensor,
+        b_ih: Option<&'a Tensor>,
+        b_hh: Option<&'a Tensor>,
+    ) -> Self {
+        CellWeights {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            w_hr: None,
+        }
+    }
 }
 
 fn add_bias(x: Tensor, b: Option<&Tensor>) -> Tensor {
@@ -56,22 +77,54 @@ fn add_bias(x: Tensor, b: Option<&Tensor>) -> Tensor {
     }
 }
 
-fn check_cell(op: &str, mode: RnnMode, x: &Tensor, h: &Tensor, w: &CellWeights) -> Result<usize> {
+/// Checks a layer's weight shapes against each other: returns (hidden size H, state size S).
+fn check_weights(op: &str, mode: RnnMode, w: &CellWeights) -> Result<(usize, usize)> {
     let g = mode.gates();
     let (wi, wh) = (w.w_ih.dims(), w.w_hh.dims());
-    if wi.len() != 2 || wh.len() != 2 || wi[0] % g != 0 {
+    if wi.len() != 2 || wh.len() != 2 || wi[0] % g != 0 || wi[0] == 0 {
         bail!(
             Shape,
             "{op}: weights must be [{g}·hidden, input] and [{g}·hidden, hidden], got {wi:?} and {wh:?}"
         );
     }
     let hidden = wi[0] / g;
-    if wh != [g * hidden, hidden] {
+    let state = match w.w_hr {
+        None => hidden,
+        Some(_) if mode != RnnMode::Lstm => {
+            bail!(Invalid, "{op}: only an LSTM has a projection (weight_hr)")
+        }
+        Some(hr) => {
+            if hr.rank() != 2 || hr.dims()[1] != hidden || hr.dims()[0] == 0 {
+                bail!(
+                    Shape,
+                    "{op}: weight_hr {:?} must be [proj_size, {hidden}]",
+                    hr.dims()
+                );
+            }
+            if hr.dims()[0] >= hidden {
+                bail!(
+                    Invalid,
+                    "{op}: proj_size {} must be smaller than hidden_size {hidden}",
+                    hr.dims()[0]
+                );
+            }
+            hr.dims()[0]
+        }
+    };
+    if wh != [g * hidden, state] {
         bail!(
             Shape,
-            "{op}: weight_hh {wh:?} does not match weight_ih {wi:?} (hidden size {hidden})"
+            "{op}: weight_hh {wh:?} does not match weight_ih {wi:?} (must be [{}, {state}])",
+            g * hidden
         );
     }
+    Ok((hidden, state))
+}
+
+fn check_cell(op: &str, mode: RnnMode, x: &Tensor, h: &Tensor, w: &CellWeights) -> Result<usize> {
+    let g = mode.gates();
+    let wi = w.w_ih.dims();
+    let (hidden, state) = check_weights(op, mode, w)?;
     if x.rank() != 2 || x.dims()[1] != wi[1] {
         bail!(
             Shape,
@@ -80,10 +133,10 @@ fn check_cell(op: &str, mode: RnnMode, x: &Tensor, h: &Tensor, w: &CellWeights) 
             wi[1]
         );
     }
-    if h.dims() != [x.dims()[0], hidden] {
+    if h.dims() != [x.dims()[0], state] {
         bail!(
             Shape,
-            "{op}: hidden state {:?} must be [{}, {hidden}]",
+            "{op}: hidden state {:?} must be [{}, {state}]",
             h.dims(),
             x.dims()[0]
         );
@@ -126,6 +179,10 @@ fn step(
             let c = c.expect("an LSTM step has a cell state");
             let c2 = f * c + i * g;
             let h2 = o * c2.tanh();
+            let h2 = match w.w_hr {
+                Some(hr) => h2.matmul(&hr.t()),
+                None => h2,
+            };
             (h2, Some(c2))
         }
         RnnMode::Gru => {
@@ -149,12 +206,12 @@ pub fn rnn_cell(x: &Tensor, h: &Tensor, w: CellWeights, relu: bool) -> Result<Te
 /// One LSTM step: returns (h', c').
 pub fn lstm_cell(x: &Tensor, h: &Tensor, c: &Tensor, w: CellWeights) -> Result<(Tensor, Tensor)> {
     let hidden = check_cell("lstm_cell", RnnMode::Lstm, x, h, &w)?;
-    if c.dims() != h.dims() {
+    if c.dims() != [x.dims()[0], hidden] {
         bail!(
             Shape,
-            "lstm_cell: cell state {:?} must match the hidden state {:?}",
+            "lstm_cell: cell state {:?} must be [{}, {hidden}]",
             c.dims(),
-            h.dims()
+            x.dims()[0]
         );
     }
     let xi = add_bias(x.matmul(&w.w_ih.t()), w.b_ih);
@@ -183,7 +240,8 @@ pub struct RecurrentOptions {
 }
 
 /// What a sequence run returns: the last layer's outputs at every step, and the final hidden
-/// (and, for an LSTM, cell) state of every layer and direction, `[layers·directions, B, H]`.
+/// (and, for an LSTM, cell) state of every layer and direction, `[layers·directions, B, H]`
+/// (with a projection, `h_n` has P features and `c_n` keeps H).
 pub struct RecurrentOutput {
     pub output: Tensor,
     pub h_n: Tensor,
@@ -192,7 +250,8 @@ pub struct RecurrentOutput {
 
 /// Runs a multi-layer, optionally bidirectional recurrence over a sequence. `weights` holds one
 /// entry per layer and direction, layer-major (`l0`, `l0_reverse`, `l1`, …), as PyTorch orders
-/// them. `h0`/`c0` are `[layers·directions, B, H]` (zeros when `None`). Input `[T, B, I]`
+/// them. `h0`/`c0` are `[layers·directions, B, S]` and `[layers·directions, B, H]`, S being
+/// H or an LSTM's projection size (zeros when `None`). Input `[T, B, I]`
 /// (or `[B, T, I]` with `batch_first`, or unbatched `[T, I]`).
 pub fn recurrent(
     input: &Tensor,
@@ -230,13 +289,13 @@ pub fn recurrent(
     };
     let (steps, batch) = (x.dims()[0], x.dims()[1]);
     let g = opts.mode.gates();
-    let hidden = weights[0].w_hh.dims().get(1).copied().unwrap_or(0);
+    let (hidden, state) = check_weights(op, opts.mode, &weights[0])?;
     let dtype = weights[0].w_ih.dtype();
     if x.dtype() != dtype {
         x = x.to_dtype(dtype);
     }
-    let state_shape = [opts.num_layers * dirs, batch, hidden];
-    let load_state = |s: Option<&Tensor>, what: &str| -> Result<Option<Tensor>> {
+    let load_state = |s: Option<&Tensor>, what: &str, size: usize| -> Result<Option<Tensor>> {
+        let state_shape = [opts.num_layers * dirs, batch, size];
         match s {
             None => Ok(None),
             Some(s) => {
@@ -253,8 +312,8 @@ pub fn recurrent(
             }
         }
     };
-    let h0 = load_state(h0, "h0")?;
-    let c0 = load_state(c0, "c0")?;
+    let h0 = load_state(h0, "h0", state)?;
+    let c0 = load_state(c0, "c0", hidden)?;
     let mut h_n = Vec::new();
     let mut c_n = Vec::new();
     for layer in 0..opts.num_layers {
@@ -263,10 +322,12 @@ pub fn recurrent(
             let k = layer * dirs + dir;
             let w = &weights[k];
             let in_size = x.dims()[2];
-            if w.w_ih.dims() != [g * hidden, in_size] || w.w_hh.dims() != [g * hidden, hidden] {
+            let fits = check_weights(op, opts.mode, w).ok() == Some((hidden, state));
+            if !fits || w.w_ih.dims() != [g * hidden, in_size] {
                 bail!(
                     Shape,
-                    "{op}: layer {layer} weights {:?}/{:?} do not fit input size {in_size} and hidden size {hidden}",
+                    "{op}: layer {layer} weights {:?}/{:?} do not fit input size {in_size}, \
+                     hidden size {hidden} and state size {state}",
                     w.w_ih.dims(),
                     w.w_hh.dims()
                 );
@@ -275,7 +336,7 @@ pub fn recurrent(
             let xi = add_bias(x.matmul(&w.w_ih.t()), w.b_ih);
             let mut h = match &h0 {
                 Some(s) => s.select(0, k as isize),
-                None => Tensor::zeros_dtype([batch, hidden], dtype),
+                None => Tensor::zeros_dtype([batch, state], dtype),
             };
             let mut c = (opts.mode == RnnMode::Lstm).then(|| match &c0 {
                 Some(s) => s.select(0, k as isize),
