@@ -1743,7 +1743,7 @@ fn batch_norm(a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
 /// `loss = cross_entropy(linear(relu(linear(x, w1, b1)), w2, b2), target)`, evaluated with
 /// this op table (keyword arguments become attributes).
 /// `torch.nn.LSTM` / `GRU` / `RNN` with the parameters given as inputs named as PyTorch's
-/// `named_parameters()` (`weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`, with
+/// `named_parameters()` (`weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`, `weight_hr_l{k}` with proj_size, with
 /// `_reverse` for the backward direction), and optional initial states `h0` (and `c0`).
 /// Returns `[output, h_n]`, plus `c_n` for the LSTM.
 fn recurrent(op: &str, a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String> {
@@ -1777,10 +1777,9 @@ fn recurrent(op: &str, a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String
             "{op}: dropout = {dropout} between layers is random; only 0 can be compared"
         ));
     }
-    if count("proj_size", 0)? != 0 {
-        return Err(format!(
-            "{op}: proj_size (LSTM projections) is not supported"
-        ));
+    let proj_size = count("proj_size", 0)?;
+    if proj_size != 0 && mode != F::RnnMode::Lstm {
+        return Err(format!("{op}: proj_size = {proj_size} is only for an LSTM"));
     }
     let input = named(inputs, &["input", "x"])
         .or_else(|| inputs.first().map(|i| &i.tensor))
@@ -1807,20 +1806,26 @@ fn recurrent(op: &str, a: &Args, inputs: &[Input]) -> Result<Vec<Tensor>, String
             } else {
                 (None, None)
             };
+            let w_hr = if proj_size > 0 {
+                Some(get("weight_hr")?)
+            } else {
+                None
+            };
             weights.push(F::CellWeights {
                 w_ih: get("weight_ih")?,
                 w_hh: get("weight_hh")?,
                 b_ih: biases.0,
                 b_hh: biases.1,
+                w_hr,
             });
         }
     }
     if let Some(size) = a.int_opt("hidden_size")? {
-        let have = weights[0].w_hh.dims().get(1).copied().unwrap_or(0);
+        let have = weights[0].w_ih.dims().first().copied().unwrap_or(0) / mode.gates();
         if size != have as i64 {
             return Err(format!(
-                "{op}: hidden_size = {size} but weight_hh_l0 is {:?}",
-                weights[0].w_hh.dims()
+                "{op}: hidden_size = {size} but weight_ih_l0 is {:?}",
+                weights[0].w_ih.dims()
             ));
         }
     }

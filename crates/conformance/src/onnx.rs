@@ -877,12 +877,7 @@ fn recurrent_layer(op: &str, attrs: &Attrs, inputs: &[Option<Tensor>]) -> OpResu
     } else {
         let weights: Vec<CellWeights> = per_dir
             .iter()
-            .map(|[w_ih, w_hh, b_ih, b_hh]| CellWeights {
-                w_ih,
-                w_hh,
-                b_ih: Some(b_ih),
-                b_hh: Some(b_hh),
-            })
+            .map(|[w_ih, w_hh, b_ih, b_hh]| CellWeights::new(w_ih, w_hh, Some(b_ih), Some(b_hh)))
             .collect();
         let opts = RecurrentOptions {
             mode,
