@@ -4,15 +4,20 @@
 //! and the cross-entropy D(S, L) = −Σ Lᵢ log Sᵢ costs 0 for a right answer and ∞ for a
 //! confidently wrong one. Computed from the logits it stays finite where the textbook formula
 //! overflows. Then two softmax classifiers: the grades table (hours, attendance → A/B/C) and
-//! the animals of `data-04-zoo.csv` (16 features, 7 classes).
+//! the animals of `data-04-zoo.csv` (16 features, 7 classes), the latter twice: written out on
+//! tensors, then with the library's layer, loss and optimizer (`nn::Linear`,
+//! `nn::CrossEntropyLoss`, `optim::Sgd`) from the same initial weights, which ends at the same
+//! place.
 
 use std::io::{self, Write};
 
+use baeum::nn::{CrossEntropyLoss, Forward, Linear, Loss, ModuleExt};
+use baeum::optim::{Optimizer, Sgd};
 use baeum::{DType, Generator, Tensor, tensor};
 
 use crate::common::{
-    Table, ZOO_CSV, accuracy, cross_entropy_with_logits, fmt_list, gd_step, heading, scalar, title,
-    values, xavier_normal, zeros_param,
+    Table, ZOO_CSV, accuracy, cross_entropy_with_logits, fmt_list, gd_step, heading, or_io, scalar,
+    title, values, xavier_normal, zeros_param,
 };
 
 /// What the lecture computed.
@@ -42,6 +47,20 @@ pub struct Report {
     pub zoo_classes: usize,
     pub zoo_cost: f64,
     pub zoo_accuracy: f64,
+    /// The zoo again with `nn::Linear`, `nn::CrossEntropyLoss` and `optim::Sgd`, from the same
+    /// initial weights, learning rate and number of steps.
+    pub zoo_layers: ZooLayers,
+}
+
+/// How the layer/optimizer version of the zoo classifier ended.
+#[derive(Clone, Debug)]
+pub struct ZooLayers {
+    /// The cost printed along the way: (step, cost).
+    pub costs: Vec<(usize, f64)>,
+    pub cost: f64,
+    pub accuracy: f64,
+    /// The largest difference from the tensor version's trained W and b.
+    pub max_weight_difference: f64,
 }
 
 /// Runs the lecture, printing to `out`.
@@ -125,6 +144,7 @@ pub fn run(out: &mut dyn Write) -> io::Result<Report> {
 
     let (grades_predictions, grades_accuracy) = grades(out)?;
     let zoo = zoo(out)?;
+    let zoo_layers = zoo_layers(out, &zoo)?;
     Ok(Report {
         softmax,
         one_hot,
@@ -141,6 +161,7 @@ pub fn run(out: &mut dyn Write) -> io::Result<Report> {
         zoo_classes: zoo.classes,
         zoo_cost: zoo.cost,
         zoo_accuracy: zoo.accuracy,
+        zoo_layers,
     })
 }
 
@@ -229,7 +250,15 @@ struct Zoo {
     classes: usize,
     cost: f64,
     accuracy: f64,
+    /// The trained parameters: W [16, 7] and b [7].
+    w: Tensor,
+    b: Tensor,
 }
+
+/// The zoo classifier's seed, learning rate and number of steps.
+const ZOO_SEED: u64 = 6;
+const ZOO_LR: f64 = 0.5;
+const ZOO_STEPS: usize = 1000;
 
 fn zoo(out: &mut dyn Write) -> io::Result<Zoo> {
     heading(out, "Animal classification (data-04-zoo.csv)")?;
@@ -248,11 +277,11 @@ fn zoo(out: &mut dyn Write) -> io::Result<Zoo> {
     writeln!(
         out,
         "logits = XW + b, W [16, 7] Xavier-normal (seed 6), cost = mean −Σ onehot · log \
-         softmax(logits), α = 0.5, 1000 steps"
+         softmax(logits), α = {ZOO_LR}, {ZOO_STEPS} steps"
     )?;
-    let mut g = Generator::new(6);
+    let mut g = Generator::new(ZOO_SEED);
     let w = xavier_normal(x.size(1), classes, &mut g);
-    let (w, b) = train_softmax(out, &x, &one_hot, w, 0.5, 1000)?;
+    let (w, b) = train_softmax(out, &x, &one_hot, w, ZOO_LR, ZOO_STEPS)?;
     let logits = x.matmul(&w) + &b;
     let cost = scalar(&cross_entropy_with_logits(&logits, &one_hot));
     let predicted = logits.argmax_dim(1, false);
@@ -272,5 +301,79 @@ fn zoo(out: &mut dyn Write) -> io::Result<Zoo> {
         classes,
         cost,
         accuracy: acc,
+        w,
+        b,
+    })
+}
+
+/// The zoo classifier as PyTorch code writes it: a `Linear(16, 7)` layer, `CrossEntropyLoss` on
+/// the class indices (no one-hot needed), and `Sgd` doing the update. It starts from the same
+/// Xavier draw as the tensor version (transposed: a layer stores W as [out, in]), so both
+/// should end at the same weights.
+fn zoo_layers(out: &mut dyn Write, tensors: &Zoo) -> io::Result<ZooLayers> {
+    heading(
+        out,
+        "The same classifier with layers: nn::Linear, nn::CrossEntropyLoss, optim::Sgd",
+    )?;
+    let table = Table::embedded(ZOO_CSV);
+    let (x, y) = (table.features(), table.labels());
+    let mut g = Generator::new(ZOO_SEED);
+    let w0 = xavier_normal(x.size(1), tensors.classes, &mut g);
+    // A fresh copy of Wᵀ: the layer's weight must not share storage with anything else.
+    let weight = Tensor::from_vec(w0.t().to_vec::<f32>(), [tensors.classes, x.size(1)]);
+    let model = or_io(Linear::from_weights(
+        weight.requires_grad_(true),
+        Some(zeros_param(&[tensors.classes])),
+    ))?;
+    let loss_fn = CrossEntropyLoss::default();
+    let mut optimizer = Sgd::new(model.parameters(), ZOO_LR);
+    writeln!(
+        out,
+        "  model = Linear(16, 7) (weight = the same Xavier draw, transposed), loss = \
+         CrossEntropyLoss() on the labels 0–6, optimizer = Sgd(lr = {ZOO_LR}), {ZOO_STEPS} steps"
+    )?;
+    writeln!(
+        out,
+        "  each step: optimizer.zero_grad(); loss_fn(model(X), y).backward(); optimizer.step()"
+    )?;
+    let mut costs = Vec::new();
+    for step in 0..=ZOO_STEPS {
+        optimizer.zero_grad();
+        let loss = or_io(loss_fn.loss(&or_io(model.forward(&x))?, &y))?;
+        if step % (ZOO_STEPS / 4) == 0 {
+            let cost = scalar(&loss);
+            writeln!(out, "  step {step:>4}: cost = {cost:.5}")?;
+            costs.push((step, cost));
+        }
+        if step == ZOO_STEPS {
+            break;
+        }
+        loss.backward();
+        or_io(optimizer.step())?;
+    }
+    let logits = baeum::autograd::no_grad(|| model.forward(&x));
+    let logits = or_io(logits)?;
+    let cost = scalar(&or_io(loss_fn.loss(&logits, &y))?);
+    let acc = or_io(baeum::metrics::accuracy(&logits, &y))?;
+    let bias = model
+        .bias
+        .as_ref()
+        .expect("the layer was built with a bias");
+    let max_weight_difference = scalar(
+        &(&model.weight.t() - &tensors.w)
+            .abs()
+            .max()
+            .maximum(&(bias - &tensors.b).abs().max()),
+    );
+    writeln!(
+        out,
+        "  training accuracy {acc:.4}; largest difference from the tensor version's W and b: \
+         {max_weight_difference:.1e}"
+    )?;
+    Ok(ZooLayers {
+        costs,
+        cost,
+        accuracy: acc,
+        max_weight_difference,
     })
 }

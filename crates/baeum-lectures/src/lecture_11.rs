@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use baeum::Tensor;
 use baeum::optim::{Adadelta, Adagrad, Adam, NAdam, Optimizer, Rmsprop, Sgd};
 
-use crate::common::{heading, or_io, title};
+use crate::common::{COLOURS, Svg, heading, or_io, title};
 
 /// The start point of every run.
 pub const START: (f64, f64) = (-1.5, 2.0);
@@ -168,10 +168,6 @@ pub fn run(out: &mut dyn Write) -> io::Result<Report> {
     Ok(Report { runs })
 }
 
-const COLOURS: [&str; 8] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-];
-
 /// The picture's window on the plane: x in [−2, 2], y in [−1, 3].
 const VIEW: (f64, f64, f64, f64) = (-2.0, 2.0, -1.0, 3.0);
 const SIZE: f64 = 600.0;
@@ -184,13 +180,7 @@ fn to_pixels(x: f64, y: f64) -> (f64, f64) {
 /// The runs as an SVG picture: a few level lines of f (as dots where f is near each level),
 /// the minimum, every path as a polyline, and a legend.
 pub fn svg(report: &Report) -> String {
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
-         viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-        w = SIZE + 160.0,
-        h = SIZE
-    );
+    let mut svg = Svg::new(SIZE + 180.0, SIZE);
     // Level lines: grid points whose f lies within a small band of a level, as grey dots.
     let levels = [0.5, 2.0, 8.0, 32.0, 128.0, 512.0];
     let n = 240;
@@ -200,53 +190,32 @@ pub fn svg(report: &Report) -> String {
             let y = VIEW.2 + (VIEW.3 - VIEW.2) * j as f64 / n as f64;
             let f = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
             if levels.iter().any(|&l| (f / l).ln().abs() < 0.04) {
-                let (px, py) = to_pixels(x, y);
-                s.push_str(&format!(
-                    "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"0.8\" fill=\"#bbbbbb\"/>\n"
-                ));
+                svg.circle(to_pixels(x, y), 0.8, "#bbbbbb", "none");
             }
         }
     }
     for (run, colour) in report.runs.iter().zip(COLOURS.iter().cycle()) {
-        let points: Vec<String> = run
+        let points: Vec<(f64, f64)> = run
             .path
             .iter()
-            .map(|&(x, y)| {
-                let (px, py) = to_pixels(x.clamp(-10.0, 10.0), y.clamp(-10.0, 10.0));
-                format!("{px:.1},{py:.1}")
-            })
+            .map(|&(x, y)| to_pixels(x.clamp(-10.0, 10.0), y.clamp(-10.0, 10.0)))
             .collect();
-        s.push_str(&format!(
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-            points.join(" ")
-        ));
+        svg.polyline(&points, colour, 1.5, false);
     }
     let (mx, my) = to_pixels(1.0, 1.0);
     let (sx, sy) = to_pixels(START.0, START.1);
-    s.push_str(&format!(
-        "<circle cx=\"{mx:.1}\" cy=\"{my:.1}\" r=\"4\" fill=\"black\"/>\n\
-         <text x=\"{:.1}\" y=\"{my:.1}\">minimum (1, 1)</text>\n\
-         <circle cx=\"{sx:.1}\" cy=\"{sy:.1}\" r=\"4\" fill=\"none\" stroke=\"black\"/>\n\
-         <text x=\"{:.1}\" y=\"{:.1}\">start (−1.5, 2)</text>\n",
-        mx + 6.0,
-        sx + 6.0,
-        sy - 6.0
-    ));
-    for (i, (run, colour)) in report.runs.iter().zip(COLOURS.iter().cycle()).enumerate() {
-        let y = 20.0 + 18.0 * i as f64;
-        s.push_str(&format!(
-            "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"{colour}\" \
-             stroke-width=\"3\"/>\n<text x=\"{tx}\" y=\"{ty}\">{} (lr {})</text>\n",
-            run.name,
-            run.lr,
-            x1 = SIZE + 10.0,
-            x2 = SIZE + 30.0,
-            tx = SIZE + 36.0,
-            ty = y + 4.0
-        ));
-    }
-    s.push_str("</svg>\n");
-    s
+    svg.circle((mx, my), 4.0, "black", "none");
+    svg.text((mx + 6.0, my), "minimum (1, 1)", "start");
+    svg.circle((sx, sy), 4.0, "none", "black");
+    svg.text((sx + 6.0, sy - 6.0), "start (−1.5, 2)", "start");
+    let legend: Vec<(String, &str, bool)> = report
+        .runs
+        .iter()
+        .zip(COLOURS.iter().cycle())
+        .map(|(run, colour)| (format!("{} (lr {})", run.name, run.lr), *colour, false))
+        .collect();
+    svg.legend((SIZE + 10.0, 20.0), &legend);
+    svg.finish()
 }
 
 /// Writes `optimizers.svg` into `dir` (created if missing); returns its path.

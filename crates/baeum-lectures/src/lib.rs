@@ -1,4 +1,4 @@
-//! The lectures of the course (`COURSE.md` §2–§8 and §10–§12), runnable and tested.
+//! The lectures of the course (`COURSE.md` §2–§12), runnable and tested.
 //!
 //! Each lecture is a module with one entry point, `run(out)`: it works through the examples of
 //! its section of the notes on baeum's tensors, prints them as the notes show them (a heading
@@ -7,10 +7,12 @@
 //! `baeum lecture N` (N = the section number) and as `cargo run -p baeum-lectures --example
 //! lecture_0N`.
 //!
-//! Training runs on the tensor API directly, as a student first meets it: parameters are
+//! Training first runs on the tensor API directly, as a student first meets it: parameters are
 //! tensors marked with `requires_grad_(true)`, `loss.backward()` fills `w.grad()`, and the
-//! gradient-descent step is written out (`no_grad(|| w.sub_(&(grad * lr)))`). Every random
-//! initialisation is seeded, so every run prints the same numbers.
+//! gradient-descent step is written out (`no_grad(|| w.sub_(&(grad * lr)))`). From §6 on the
+//! same models are also built from the library's layers, losses and optimizers (`baeum::nn`,
+//! `baeum::optim`) and trained by `baeum::train::Trainer`, as PyTorch and Keras code does.
+//! Every random initialisation is seeded, so every run prints the same numbers.
 
 pub mod common;
 pub mod lecture_02;
@@ -20,6 +22,7 @@ pub mod lecture_05;
 pub mod lecture_06;
 pub mod lecture_07;
 pub mod lecture_08;
+pub mod lecture_09;
 pub mod lecture_10;
 pub mod lecture_11;
 pub mod lecture_12;
@@ -65,6 +68,7 @@ lectures! {
     6, lecture_06, "Softmax and cross-entropy";
     7, lecture_07, "Neural networks: XOR, deep nets, activations";
     8, lecture_08, "Convolutional networks";
+    9, lecture_09, "Training improvements: overfitting and its cures";
     10, lecture_10, "Backpropagation";
     11, lecture_11, "Optimizers";
     12, lecture_12, "Recurrent networks";
@@ -75,7 +79,7 @@ pub fn find(section: u32) -> Option<&'static Lecture> {
     LECTURES.iter().find(|l| l.section == section)
 }
 
-/// The sections that have lectures, for messages: `"2, 3, 4, 5, 6, 7, 8, 10, 11, 12"`.
+/// The sections that have lectures, for messages: `"2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"`.
 pub fn available() -> String {
     LECTURES
         .iter()

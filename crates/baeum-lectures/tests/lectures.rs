@@ -3,7 +3,7 @@
 
 use baeum_lectures::{
     LECTURES, find, lecture_02, lecture_03, lecture_04, lecture_05, lecture_06, lecture_07,
-    lecture_08, lecture_10, lecture_11, lecture_12,
+    lecture_08, lecture_09, lecture_10, lecture_11, lecture_12,
 };
 
 /// Runs a lecture into a buffer; returns its report and what it printed.
@@ -38,11 +38,12 @@ fn all_close(actual: &[f64], expected: &[f64], tol: f64) {
 #[test]
 fn the_registry_lists_each_section_once() {
     let sections: Vec<u32> = LECTURES.iter().map(|l| l.section).collect();
-    assert_eq!(sections, vec![2, 3, 4, 5, 6, 7, 8, 10, 11, 12]);
-    assert!(find(9).is_none());
+    assert_eq!(sections, vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(find(9).map(|l| l.section), Some(9));
+    assert!(find(1).is_none() && find(13).is_none());
     assert_eq!(
         baeum_lectures::available(),
-        "2, 3, 4, 5, 6, 7, 8, 10, 11, 12"
+        "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"
     );
 }
 
@@ -255,6 +256,20 @@ fn lecture_06_softmax_and_cross_entropy() {
     assert_eq!((r.zoo_rows, r.zoo_features, r.zoo_classes), (101, 16, 7));
     assert_eq!(r.zoo_accuracy, 1.0, "zoo training accuracy");
     assert!(r.zoo_cost < 0.2, "zoo cost {}", r.zoo_cost);
+
+    // Linear + CrossEntropyLoss + Sgd from the same initial weights walk the same path as the
+    // tensor version: the same cost, accuracy and weights up to float rounding.
+    let layers = &r.zoo_layers;
+    assert_eq!(layers.accuracy, 1.0, "{layers:?}");
+    close(layers.cost, r.zoo_cost, 1e-5);
+    assert!(layers.max_weight_difference < 1e-5, "{layers:?}");
+    let steps: Vec<usize> = layers.costs.iter().map(|c| c.0).collect();
+    assert_eq!(steps, vec![0, 250, 500, 750, 1000]);
+    assert!(
+        layers.costs.windows(2).all(|w| w[1].1 < w[0].1),
+        "{layers:?}"
+    );
+    assert_eq!(layers.costs[4].1, layers.cost);
 }
 
 #[test]
@@ -294,6 +309,34 @@ fn lecture_07_neural_networks() {
     assert!(r.deep_sigmoid.cost > 0.69, "{:?}", r.deep_sigmoid);
     assert!(r.deep_sigmoid.accuracy < 1.0, "{:?}", r.deep_sigmoid);
 
+    // The same nets as Sequential models trained by Trainer::fit with SGD from the same
+    // weights: the first layer's gradient is the one measured by hand, and training ends
+    // where the hand-written loop ends.
+    let (relu_fit, sigmoid_fit) = (&r.deep_relu_fit, &r.deep_sigmoid_fit);
+    close(
+        relu_fit.first_grad_norm,
+        r.relu_grad_norms[0],
+        1e-6 * r.relu_grad_norms[0],
+    );
+    close(
+        sigmoid_fit.first_grad_norm,
+        r.sigmoid_grad_norms[0],
+        1e-5 * r.sigmoid_grad_norms[0],
+    );
+    assert!(
+        relu_fit.first_grad_norm > 1e3 * sigmoid_fit.first_grad_norm,
+        "{} vs {}",
+        relu_fit.first_grad_norm,
+        sigmoid_fit.first_grad_norm
+    );
+    assert_eq!(relu_fit.losses.len(), 1000);
+    assert_eq!(relu_fit.training.accuracy, 1.0, "{relu_fit:?}");
+    close(relu_fit.training.cost, r.deep_relu.cost, 1e-4);
+    all_close(&relu_fit.training.outputs, &r.deep_relu.outputs, 1e-4);
+    assert!(sigmoid_fit.training.accuracy < 1.0, "{sigmoid_fit:?}");
+    close(sigmoid_fit.training.cost, r.deep_sigmoid.cost, 1e-5);
+    assert!(text.contains("Trainer::fit"));
+
     let act = |name: &str| {
         r.activations
             .iter()
@@ -327,6 +370,96 @@ fn lecture_07_neural_networks() {
         &[0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 1.0],
         1e-12,
     );
+}
+
+#[test]
+fn lecture_09_overfitting_and_its_cures() {
+    let (r, text) = run(lecture_09::run);
+    assert!(text.starts_with("COURSE §9."));
+    assert_eq!((r.train_rows, r.val_rows, r.test_rows), (64, 200, 495));
+    let names: Vec<&str> = r.runs.iter().map(|run| run.cure.name()).collect();
+    assert_eq!(
+        names,
+        ["baseline", "dropout", "l2", "early-stopping", "batch-norm"]
+    );
+    let [base, dropout, l2, early, batch_norm] = &r.runs[..] else {
+        panic!("five runs");
+    };
+    for run in &r.runs {
+        let val = run.history.get("val_loss");
+        assert_eq!(val.len(), run.epochs_run, "{}", run.cure.name());
+        close(val[run.best_epoch - 1], run.best_val_loss, 0.0);
+        assert!(val.iter().all(|v| *v >= run.best_val_loss));
+        assert!((0.0..=1.0).contains(&run.test_accuracy));
+    }
+
+    // The baseline overfits: it (nearly) memorises its 64 rows, its validation loss is
+    // lowest early and ends far above that.
+    assert_eq!(base.epochs_run, lecture_09::EPOCHS);
+    assert!(base.train_loss < 0.05, "{base:?}");
+    assert!(base.best_epoch < lecture_09::EPOCHS / 4, "{base:?}");
+    assert!(base.val_loss > 2.0 * base.best_val_loss, "{base:?}");
+    let train = base.history.get("loss");
+    assert!(train[lecture_09::EPOCHS - 1] < 0.1 * train[0]);
+
+    // Dropout and L2 end with a lower validation loss and a smaller gap (measured: baseline
+    // 2.37 and gap 2.36, dropout 1.56 and 1.49, L2 0.61 and 0.26); L2 stays near its best.
+    for cure in [dropout, l2] {
+        assert!(cure.val_loss < 0.75 * base.val_loss, "{cure:?}");
+        assert!(cure.gap() < 0.75 * base.gap(), "{cure:?}");
+    }
+    assert!(l2.val_loss < 1.3 * l2.best_val_loss, "{l2:?}");
+    assert!(l2.gap() < 0.25 * base.gap(), "{l2:?}");
+    // On rows no run has seen, the cured models' losses are lower too.
+    for cure in [dropout, l2, early] {
+        assert!(cure.test_loss < base.test_loss, "{cure:?}");
+    }
+    // L2 is cost + λ Σ w²: the penalty and weight_decay = 2λ give the same weights.
+    assert!(r.l2_vs_weight_decay < 1e-6, "{}", r.l2_vs_weight_decay);
+    assert!(r.l2_vs_none > 1e3 * r.l2_vs_weight_decay.max(1e-9));
+
+    // Early stopping: the same start as the baseline, so the same curve until it stops
+    // PATIENCE epochs after its best one; then the best weights are back.
+    assert!(early.epochs_run < lecture_09::EPOCHS, "{early:?}");
+    assert_eq!(early.epochs_run, early.best_epoch + lecture_09::PATIENCE);
+    assert_eq!(
+        early.history.get("val_loss"),
+        base.history.get("val_loss")[..early.epochs_run]
+    );
+    close(early.val_loss, early.best_val_loss, 1e-6);
+    assert!(early.val_loss < 0.5 * base.val_loss, "{early:?}");
+    assert!(early.test_accuracy >= base.test_accuracy, "{early:?}");
+
+    // Batch normalisation trains faster (the training loss drops sooner) but is no cure.
+    let bn_train = batch_norm.history.get("loss");
+    assert!(bn_train[9] < train[9], "{} vs {}", bn_train[9], train[9]);
+    assert!(batch_norm.train_loss < 0.05, "{batch_norm:?}");
+
+    // The curves: one CSV per run with a row per epoch, and the SVG with two lines per run.
+    let svg = lecture_09::svg(&r);
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<polyline").count(), 2 * r.runs.len());
+    let dir = std::env::temp_dir().join(format!("baeum-lecture-09-{}", std::process::id()));
+    let written = lecture_09::save_curves(&r, &dir).unwrap();
+    assert_eq!(written.len(), r.runs.len() + 1);
+    let csv = std::fs::read_to_string(dir.join("early-stopping.csv")).unwrap();
+    assert!(csv.starts_with("epoch,loss,lr,val_loss\n1,"), "{csv}");
+    assert_eq!(csv.lines().count(), early.epochs_run + 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn lecture_09_same_seed_same_numbers() {
+    let data = lecture_09::split().unwrap();
+    for cure in [lecture_09::Cure::Dropout, lecture_09::Cure::BatchNorm] {
+        let a = lecture_09::train(&data, cure, 5).unwrap();
+        let b = lecture_09::train(&data, cure, 5).unwrap();
+        assert_eq!(a.history, b.history, "{cure:?}");
+        assert_eq!(
+            (a.train_loss, a.val_loss, a.test_accuracy),
+            (b.train_loss, b.val_loss, b.test_accuracy)
+        );
+    }
 }
 
 #[test]

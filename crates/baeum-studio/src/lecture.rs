@@ -25,6 +25,7 @@ pub fn run(section: Option<u32>) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match section {
+        9 => run_training_improvements(&mut out),
         10 => run_backpropagation(&mut out),
         11 => run_optimizers(&mut out),
         _ => lecture.run(&mut out),
@@ -38,6 +39,19 @@ pub fn run(section: Option<u32>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// §9 also writes each run's loss history (CSV) and the loss curves (SVG) into
+/// `runs/lecture-09/`.
+fn run_training_improvements(out: &mut dyn Write) -> io::Result<()> {
+    let report = baeum_lectures::lecture_09::run(out)?;
+    let dir = std::path::Path::new("runs").join("lecture-09");
+    let written = baeum_lectures::lecture_09::save_curves(&report, &dir)?;
+    writeln!(out, "Loss histories and curves written:")?;
+    for path in written {
+        writeln!(out, "  {}", path.display())?;
+    }
+    Ok(())
 }
 
 /// §10 also draws its computational graphs, into `runs/lecture-10/`.
