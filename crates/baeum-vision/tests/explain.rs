@@ -1,13 +1,13 @@
-//! Saliency and Grad-CAM against PyTorch (fixtures/make_reference.py computes the same maps on
+//! Saliency and Grad-CAM against PyTorch (fixtures/reference/make_reference.py computes the same maps on
 //! LeNet-5 with formula weights) and against finite differences.
 
-mod common;
+mod reference;
 
-use baeum::{DType, Tensor};
 use baeum::nn::{Forward, Module, ModuleExt};
+use baeum::{DType, Tensor};
 use baeum_vision::explain::{self, cam, upsample_bilinear};
 use baeum_vision::models::{self, LeNet5, MnistCnn, ModelConfig, VisionModel};
-use common::{fixture, formula_input, load_formula_weights, max_abs, max_abs_diff};
+use reference::{fixture, formula_input, load_formula_weights, max_abs, max_abs_diff};
 
 fn lenet() -> Box<dyn VisionModel> {
     baeum::manual_seed(0);

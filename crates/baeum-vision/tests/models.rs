@@ -2,13 +2,15 @@
 //! parameter counts, output shapes, forward values against PyTorch, initialisation, the
 //! registry, freezing and head replacement, taps.
 
-mod common;
+mod reference;
 
 use baeum::io::{load_safetensors, read_npy};
 use baeum::nn::{Forward, Layer, ModuleExt, summary};
 use baeum::{Generator, Tensor};
 use baeum_vision::models::{self, CifarResNet, ModelConfig, NAMES, ResNet, freeze_features};
-use common::{fixture, formula_input, load_formula_weights, max_abs, max_abs_diff, torch_models};
+use reference::{
+    fixture, formula_input, load_formula_weights, max_abs, max_abs_diff, torch_models,
+};
 use serde_json::Value;
 
 fn shape_of(v: &Value) -> Vec<usize> {

@@ -1,4 +1,4 @@
-//! Helpers shared by the test files: the weights and inputs of `fixtures/make_reference.py`,
+//! Helpers shared by the test files: the weights and inputs of `fixtures/reference/make_reference.py`,
 //! computed by the same formula here, and the paths of the fixtures and of ../shared.
 
 #![allow(dead_code)]
@@ -12,7 +12,7 @@ use baeum::nn::{Layer, ModuleExt};
 /// The fixtures folder of this crate.
 pub fn fixture(name: &str) -> Tensor {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("tests/fixtures/reference")
         .join(name);
     read_npy(&path).unwrap_or_else(|e| panic!("{e}"))
 }
