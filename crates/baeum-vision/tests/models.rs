@@ -60,6 +60,20 @@ fn torchvision_state_dicts_match_key_for_key() {
             entry["parameter_count"].as_u64().unwrap(),
             "{name}: parameter count"
         );
+        // serde_json sorts its maps, so the file's own order is read from the text: the keys
+        // must come in the same order in this model's section as in our state dict.
+        let start = text.find(&format!("\"{name}\":")).unwrap();
+        let end = start + text[start..].find("output_for_input").unwrap();
+        let section = &text[start..end];
+        let mut last = 0;
+        for key in model.state_dict().keys() {
+            let at = section.find(&format!("\"{key}\"")).unwrap();
+            assert!(
+                at > last,
+                "{name}: {key} comes earlier in torchvision's order"
+            );
+            last = at;
+        }
     }
     // The counts COURSE and the issue quote.
     assert_eq!(arch["resnet18"]["parameter_count"], 11_689_512);

@@ -129,10 +129,13 @@ impl ModelConfig {
     }
 }
 
+/// What a hook does with a layer's output: returns the tensor the forward pass goes on with.
+pub type Hook<'h> = dyn FnMut(Tensor) -> Result<Tensor> + 'h;
+
 /// A hook on one named layer's output during a forward pass (see
 /// [`VisionModel::forward_hooked`]). Models call [`Tap::at`] after each nameable layer.
 pub struct Tap<'h> {
-    target: Option<(&'h str, &'h mut dyn FnMut(Tensor) -> Result<Tensor>)>,
+    target: Option<(&'h str, &'h mut Hook<'h>)>,
     fired: bool,
 }
 
@@ -146,7 +149,7 @@ impl<'h> Tap<'h> {
     }
 
     /// A tap that passes the output of layer `name` through `hook`.
-    pub fn new(name: &'h str, hook: &'h mut dyn FnMut(Tensor) -> Result<Tensor>) -> Tap<'h> {
+    pub fn new(name: &'h str, hook: &'h mut Hook<'h>) -> Tap<'h> {
         Tap {
             target: Some((name, hook)),
             fired: false,
