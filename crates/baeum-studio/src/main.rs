@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod data;
 mod info;
 mod lecture;
 
@@ -35,6 +36,11 @@ enum Command {
         /// The COURSE.md section number: 2, 3, 4, 5, 6, 7 or 10.
         section: Option<u32>,
     },
+    /// Data sets: download them (into $BAEUM_DATA, default ~/.cache/baeum).
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -45,5 +51,6 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Lecture { section } => lecture::run(section),
+        Command::Data { command } => data::run(command),
     }
 }

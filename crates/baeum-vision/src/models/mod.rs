@@ -20,14 +20,7 @@
 //! assert!(models::build("resnet19", 10, 3).err().unwrap().to_string().contains("resnet18"));
 //! ```
 
-/// `bail!(Shape, "...", args)`: returns the library's error of that kind (baeum keeps its own
-/// macro private to the core crate).
-macro_rules! bail {
-    ($kind:ident, $($arg:tt)*) => {
-        return Err(baeum::Error::$kind(format!($($arg)*)))
-    };
-}
-pub(crate) use bail;
+pub(crate) use crate::bail;
 
 mod alexnet;
 mod cnn;
