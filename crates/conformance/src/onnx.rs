@@ -419,13 +419,14 @@ pub fn run_node_with_outputs(
 // ---------------------------------------------------------------------------------------------
 // Convolution, pooling, normalisation, dropout.
 
-/// The spatial dimensions of a 1-D or 2-D layer input `[N, C, ...]`.
+/// The spatial dimensions of a 1-D, 2-D or 3-D layer input `[N, C, ...]`.
 fn spatial_rank(op: &str, x: &Tensor) -> Result<usize, String> {
     match x.rank() {
         3 => Ok(1),
         4 => Ok(2),
+        5 => Ok(3),
         r => Err(format!(
-            "{op}: input of shape {:?} (rank {r}): only 1-D and 2-D layers are mapped",
+            "{op}: input of shape {:?} (rank {r}): only 1-D, 2-D and 3-D layers are mapped",
             x.dims()
         )),
     }
@@ -520,10 +521,10 @@ fn conv(attrs: &Attrs, inputs: &[Option<Tensor>]) -> Result<Tensor, String> {
         .stride(stride)
         .dilation(dilation)
         .groups(attrs.int("group", 1)?.max(1) as usize);
-    if n == 1 {
-        F::conv1d(&x, &w, b.as_ref(), &o)
-    } else {
-        F::conv2d(&x, &w, b.as_ref(), &o)
+    match n {
+        1 => F::conv1d(&x, &w, b.as_ref(), &o),
+        2 => F::conv2d(&x, &w, b.as_ref(), &o),
+        _ => F::conv3d(&x, &w, b.as_ref(), &o),
     }
     .map_err(|e| e.to_string())
 }
@@ -586,10 +587,10 @@ fn conv_transpose(attrs: &Attrs, inputs: &[Option<Tensor>]) -> Result<Tensor, St
         .stride(stride)
         .dilation(dilation)
         .groups(attrs.int("group", 1)?.max(1) as usize);
-    let y = if n == 1 {
-        F::conv_transpose1d(&x, &w, None, &o)
-    } else {
-        F::conv_transpose2d(&x, &w, None, &o)
+    let y = match n {
+        1 => F::conv_transpose1d(&x, &w, None, &o),
+        2 => F::conv_transpose2d(&x, &w, None, &o),
+        _ => F::conv_transpose3d(&x, &w, None, &o),
     }
     .map_err(|e| e.to_string())?;
     let crop_before: Vec<isize> = before.iter().map(|&p| -p).collect();
@@ -642,12 +643,8 @@ fn max_pool(attrs: &Attrs, x: &Tensor) -> OpResult {
     let (n, g) = pool_geometry(attrs, &x, "MaxPool")?;
     let (v, i) = F::max_pool_with_geometry(&x, n, &g).map_err(|e| e.to_string())?;
     let dims = x.dims();
-    let (h, w) = if n == 1 {
-        (1, dims[2])
-    } else {
-        (dims[2], dims[3])
-    };
-    let plane = (h * w) as i64;
+    let sizes: Vec<i64> = dims[2..].iter().map(|&s| s as i64).collect();
+    let plane: i64 = sizes.iter().product();
     let column_major = attrs.int("storage_order", 0)? == 1;
     let per_plane = i.numel() / (dims[0] * dims[1]).max(1);
     let flat: Vec<i64> = i
@@ -656,8 +653,22 @@ fn max_pool(attrs: &Attrs, x: &Tensor) -> OpResult {
         .enumerate()
         .map(|(k, &idx)| {
             let base = (k / per_plane.max(1)) as i64 * plane;
-            let (r, c) = (idx / w as i64, idx % w as i64);
-            base + if column_major { c * h as i64 + r } else { idx }
+            base + if column_major {
+                // The same position with the first spatial dimension varying fastest.
+                let (mut rest, mut at, mut stride) = (idx, 0, 1);
+                let mut coords = vec![0; sizes.len()];
+                for d in (0..sizes.len()).rev() {
+                    coords[d] = rest % sizes[d];
+                    rest /= sizes[d];
+                }
+                for (c, s) in coords.iter().zip(&sizes) {
+                    at += c * stride;
+                    stride *= s;
+                }
+                at
+            } else {
+                idx
+            }
         })
         .collect();
     Ok(vec![v, Tensor::from_vec(flat, i.shape().clone())])
@@ -1620,10 +1631,10 @@ mod tests {
     fn unsupported_ops_say_so() {
         let e = run_node("RoiAlign", &Attrs::default(), &[], 22).unwrap_err();
         assert_eq!(e, "unsupported op RoiAlign");
-        // A 3-D convolution is refused with its reason.
-        let x = Some(Tensor::zeros([1, 1, 3, 3, 3]));
+        // A 4-D convolution is refused with its reason.
+        let x = Some(Tensor::zeros([1, 1, 3, 3, 3, 3]));
         let e = run_node("Conv", &Attrs::default(), &[x.clone(), x], 22).unwrap_err();
-        assert!(e.contains("only 1-D and 2-D"), "{e}");
+        assert!(e.contains("only 1-D, 2-D and 3-D"), "{e}");
     }
 
     #[test]
@@ -1644,6 +1655,33 @@ mod tests {
 
     fn attrs(kv: &[(&str, AttrValue)]) -> Attrs {
         Attrs(kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn max_pool_indices_in_either_storage_order() {
+        let pool = |dims: Vec<usize>, kernel: Vec<i64>, order: i64| {
+            let n: usize = dims.iter().product();
+            let x = Tensor::from_vec((0..n).map(|v| v as f32).collect(), dims);
+            let a = attrs(&[
+                ("kernel_shape", AttrValue::Ints(kernel)),
+                ("storage_order", AttrValue::Int(order)),
+            ]);
+            let inputs = [Some(x)];
+            let out = run_node("MaxPool", &a, &inputs, 12).unwrap();
+            (out[0].to_vec::<f32>(), out[1].to_vec::<i64>())
+        };
+        // [2, 3] plane, 2×1 windows: the maximum of column w is at (1, w).
+        let (v, i) = pool(vec![1, 1, 2, 3], vec![2, 1], 0);
+        assert_eq!((v, i), (vec![3., 4., 5.], vec![3, 4, 5]));
+        assert_eq!(pool(vec![1, 1, 2, 3], vec![2, 1], 1).1, vec![1, 3, 5]);
+        // [2, 2, 3] volume, 2×2×1 windows: the maximum is at (1, 1, w); row-major 9 + w,
+        // column-major 1 + 1·2 + w·4.
+        let (v, i) = pool(vec![1, 1, 2, 2, 3], vec![2, 2, 1], 0);
+        assert_eq!((v, i), (vec![9., 10., 11.], vec![9, 10, 11]));
+        assert_eq!(
+            pool(vec![1, 1, 2, 2, 3], vec![2, 2, 1], 1).1,
+            vec![3, 7, 11]
+        );
     }
 
     #[test]

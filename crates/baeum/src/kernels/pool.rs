@@ -1,8 +1,8 @@
-//! Pooling kernels over contiguous `[planes, H, W]` data: max (with the argmax of each
+//! Pooling kernels over contiguous `[planes, D, H, W]` data: max (with the argmax of each
 //! window), average, and the average's adjoint. Windows are separable: an output cell
-//! `(i, j)` reads the input rows of `rows[i]` crossed with the columns of `cols[j]`, which
-//! covers strided, padded, dilated, ceil-mode and adaptive windows alike. 1-D pooling is the
-//! same with height 1.
+//! `(a, i, j)` reads the input depths of `spans[0][a]` crossed with the rows of `spans[1][i]`
+//! and the columns of `spans[2][j]`, which covers strided, padded, dilated, ceil-mode and
+//! adaptive windows alike. 2-D pooling is the same with depth 1, 1-D with depth and height 1.
 
 use rayon::prelude::*;
 
@@ -18,6 +18,13 @@ pub struct Span {
 }
 
 impl Span {
+    /// The single index 0: the window along a dimension a lower-rank pool does not have.
+    pub const UNIT: Span = Span {
+        start: 0,
+        len: 1,
+        step: 1,
+    };
+
     #[inline]
     fn indices(self) -> impl Iterator<Item = usize> {
         (0..self.len).map(move |k| self.start + k * self.step)
@@ -28,25 +35,65 @@ impl Span {
 #[derive(Clone, Debug)]
 pub struct PoolPlan {
     pub planes: usize,
-    pub height: usize,
-    pub width: usize,
-    pub rows: Vec<Span>,
-    pub cols: Vec<Span>,
+    /// The input's (depth, height, width).
+    pub size: [usize; 3],
+    /// The windows along depth, height and width, one per output position.
+    pub spans: [Vec<Span>; 3],
 }
 
 impl PoolPlan {
     fn in_plane(&self) -> usize {
-        self.height * self.width
+        self.size.iter().product()
     }
     fn out_plane(&self) -> usize {
-        self.rows.len() * self.cols.len()
+        self.spans.iter().map(Vec::len).product()
     }
     fn parallel(&self) -> bool {
         self.planes > 1 && self.planes * (self.in_plane() + self.out_plane()) >= 1 << 14
     }
+
+    /// Calls `f(cell, [depth, row, column] output position)` for every output cell in
+    /// row-major order.
+    #[inline]
+    fn each_cell(&self, mut f: impl FnMut(usize, [usize; 3])) {
+        let [ds, rs, cs] = &self.spans;
+        let mut cell = 0;
+        for a in 0..ds.len() {
+            for i in 0..rs.len() {
+                for j in 0..cs.len() {
+                    f(cell, [a, i, j]);
+                    cell += 1;
+                }
+            }
+        }
+    }
+
+    /// Calls `f(flat input index)` for every input element of the window at `at`, in
+    /// row-major order; `f` returns false to stop early.
+    #[inline]
+    fn each_tap(&self, [a, i, j]: [usize; 3], mut f: impl FnMut(usize) -> bool) {
+        let [_, h, w] = self.size;
+        let (c, r) = (self.spans[2][j], self.spans[1][i]);
+        for d in self.spans[0][a].indices() {
+            for y in r.indices() {
+                let row = (d * h + y) * w;
+                for x in c.indices() {
+                    if !f(row + x) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// Applies `f(plane index, input plane, output plane)` to every plane, in parallel when large.
+/// The divisor of each output position of an average pooling: the product of one factor
+/// per spatial dimension (`div[0][a] · div[1][i] · div[2][j]`).
+fn divisor(div: &[Vec<f64>; 3], [a, i, j]: [usize; 3]) -> f64 {
+    div[0][a] * div[1][i] * div[2][j]
+}
+
+/// Applies `f(input plane, output plane)` to every plane, in parallel when large.
 fn per_plane<T: Float, U: Send>(
     src: &[T],
     src_len: usize,
@@ -69,9 +116,9 @@ fn per_plane<T: Float, U: Send>(
     }
 }
 
-/// The maximum of every window and its flat index `h·W + w` in its plane (PyTorch's
-/// `max_pool2d_with_indices`). Ties keep the first maximum in row-major order; a NaN wins
-/// (and the first NaN stays), as in PyTorch. An empty window gives −∞ at index 0.
+/// The maximum of every window and its flat index `(d·H + h)·W + w` in its plane (PyTorch's
+/// `max_pool{1,2,3}d_with_indices`). Ties keep the first maximum in row-major order; a NaN
+/// wins (and the first NaN stays), as in PyTorch. An empty window gives −∞ at index 0.
 pub fn max_pool<T: Float>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
     let n = plan.planes * plan.out_plane();
     let mut both: Vec<(T, i64)> = vec![(T::NEG_INFINITY, 0); n];
@@ -82,34 +129,28 @@ pub fn max_pool<T: Float>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
         plan.out_plane(),
         plan.parallel(),
         |src, dst| {
-            let mut cell = 0;
-            for r in &plan.rows {
-                for c in &plan.cols {
-                    let mut best = (T::NEG_INFINITY, None::<usize>);
-                    'window: for i in r.indices() {
-                        for j in c.indices() {
-                            let at = i * plan.width + j;
-                            let v = src[at];
-                            if v.is_nan() {
-                                best = (v, Some(at));
-                                break 'window;
-                            }
-                            if best.1.is_none() || v > best.0 {
-                                best = (v, Some(at));
-                            }
-                        }
+            plan.each_cell(|cell, pos| {
+                let mut best = (T::NEG_INFINITY, None::<usize>);
+                plan.each_tap(pos, |at| {
+                    let v = src[at];
+                    if v.is_nan() {
+                        best = (v, Some(at));
+                        return false;
                     }
-                    dst[cell] = (best.0, best.1.unwrap_or(0) as i64);
-                    cell += 1;
-                }
-            }
+                    if best.1.is_none() || v > best.0 {
+                        best = (v, Some(at));
+                    }
+                    true
+                });
+                dst[cell] = (best.0, best.1.unwrap_or(0) as i64);
+            });
         },
     );
     both.into_iter().unzip()
 }
 
-/// The sum of every window divided by `row_div[i] · col_div[j]`.
-pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, row_div: &[f64], col_div: &[f64]) -> Vec<T> {
+/// The sum of every window divided by its [`divisor`].
+pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, div: &[Vec<f64>; 3]) -> Vec<T> {
     let mut out = vec![T::zero(); plan.planes * plan.out_plane()];
     per_plane(
         x,
@@ -118,19 +159,14 @@ pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, row_div: &[f64], col_div: &[
         plan.out_plane(),
         plan.parallel(),
         |src, dst| {
-            let mut cell = 0;
-            for (r, rd) in plan.rows.iter().zip(row_div) {
-                for (c, cd) in plan.cols.iter().zip(col_div) {
-                    let mut acc = 0.0f64;
-                    for i in r.indices() {
-                        for j in c.indices() {
-                            acc += src[i * plan.width + j].to_f64();
-                        }
-                    }
-                    dst[cell] = T::from_f64(acc / (rd * cd));
-                    cell += 1;
-                }
-            }
+            plan.each_cell(|cell, pos| {
+                let mut acc = 0.0f64;
+                plan.each_tap(pos, |at| {
+                    acc += src[at].to_f64();
+                    true
+                });
+                dst[cell] = T::from_f64(acc / divisor(div, pos));
+            });
         },
     );
     out
@@ -138,41 +174,24 @@ pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, row_div: &[f64], col_div: &[
 
 /// The adjoint of [`avg_pool`]: each output cell's gradient, divided like the forward, is
 /// added to every input element of its window.
-pub fn avg_pool_backward<T: Float>(
-    g: &[T],
-    plan: &PoolPlan,
-    row_div: &[f64],
-    col_div: &[f64],
-) -> Vec<T> {
+pub fn avg_pool_backward<T: Float>(g: &[T], plan: &PoolPlan, div: &[Vec<f64>; 3]) -> Vec<T> {
     let mut out = vec![T::zero(); plan.planes * plan.in_plane()];
-    let (out_plane, in_plane) = (plan.out_plane(), plan.in_plane());
-    let one = |(src, dst): (&[T], &mut [T])| {
-        let mut cell = 0;
-        for (r, rd) in plan.rows.iter().zip(row_div) {
-            for (c, cd) in plan.cols.iter().zip(col_div) {
-                let share = T::from_f64(src[cell].to_f64() / (rd * cd));
-                for i in r.indices() {
-                    for j in c.indices() {
-                        let at = i * plan.width + j;
-                        dst[at] = dst[at] + share;
-                    }
-                }
-                cell += 1;
-            }
-        }
-    };
-    if out_plane == 0 || in_plane == 0 {
-        return out;
-    }
-    if plan.parallel() {
-        g.par_chunks(out_plane)
-            .zip(out.par_chunks_mut(in_plane))
-            .for_each(one);
-    } else {
-        g.chunks(out_plane)
-            .zip(out.chunks_mut(in_plane))
-            .for_each(one);
-    }
+    per_plane(
+        g,
+        plan.out_plane(),
+        &mut out,
+        plan.in_plane(),
+        plan.parallel(),
+        |src, dst| {
+            plan.each_cell(|cell, pos| {
+                let share = T::from_f64(src[cell].to_f64() / divisor(div, pos));
+                plan.each_tap(pos, |at| {
+                    dst[at] = dst[at] + share;
+                    true
+                });
+            });
+        },
+    );
     out
 }
 
@@ -198,10 +217,8 @@ mod tests {
         ];
         let plan = PoolPlan {
             planes: 1,
-            height: 4,
-            width: 4,
-            rows: spans(2, 2, 2),
-            cols: spans(2, 2, 2),
+            size: [1, 4, 4],
+            spans: [vec![Span::UNIT], spans(2, 2, 2), spans(2, 2, 2)],
         };
         let (v, i) = max_pool::<f64>(&x, &plan);
         assert_eq!(v, vec![6., 8., 3., 4.]);
@@ -209,23 +226,42 @@ mod tests {
     }
 
     #[test]
+    fn max_pool_indices_are_flat_over_the_volume() {
+        // A 2×2×2 volume holding 0..8, pooled by 1×2×2 windows: the maximum of depth d is
+        // the last element of its slice, flat index 4d + 3.
+        let x: Vec<f64> = (0..8).map(f64::from).collect();
+        let plan = PoolPlan {
+            planes: 1,
+            size: [2, 2, 2],
+            spans: [spans(2, 1, 1), spans(1, 2, 1), spans(1, 2, 1)],
+        };
+        let (v, i) = max_pool(&x, &plan);
+        assert_eq!(v, vec![3., 7.]);
+        assert_eq!(i, vec![3, 7]);
+        // A 2×1×1 window over depth takes the deeper element.
+        let plan = PoolPlan {
+            spans: [spans(1, 2, 1), spans(2, 1, 1), spans(2, 1, 1)],
+            ..plan
+        };
+        assert_eq!(max_pool(&x, &plan).1, vec![4, 5, 6, 7]);
+    }
+
+    #[test]
     fn avg_pool_backward_is_the_adjoint() {
         let plan = PoolPlan {
             planes: 2,
-            height: 3,
-            width: 4,
-            rows: spans(2, 2, 1),
-            cols: spans(2, 3, 1),
+            size: [3, 3, 4],
+            spans: [spans(2, 2, 1), spans(2, 2, 1), spans(2, 3, 1)],
         };
-        let (rd, cd) = ([2.0, 2.0], [3.0, 1.5]);
-        let x: Vec<f64> = (0..24).map(|i| (i as f64 * 0.3).sin()).collect();
-        let g: Vec<f64> = (0..8).map(|i| (i as f64 * 0.7).cos()).collect();
-        let lhs: f64 = avg_pool(&x, &plan, &rd, &cd)
+        let div = [vec![2.0, 1.0], vec![2.0, 2.0], vec![3.0, 1.5]];
+        let x: Vec<f64> = (0..72).map(|i| (i as f64 * 0.3).sin()).collect();
+        let g: Vec<f64> = (0..16).map(|i| (i as f64 * 0.7).cos()).collect();
+        let lhs: f64 = avg_pool(&x, &plan, &div)
             .iter()
             .zip(&g)
             .map(|(a, b)| a * b)
             .sum();
-        let rhs: f64 = avg_pool_backward(&g, &plan, &rd, &cd)
+        let rhs: f64 = avg_pool_backward(&g, &plan, &div)
             .iter()
             .zip(&x)
             .map(|(a, b)| a * b)

@@ -29,7 +29,7 @@ pub mod summary;
 pub use activation::*;
 pub use baeum_derive::Module;
 pub use container::Sequential;
-pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
+pub use conv::{Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d};
 pub use dropout::{Dropout, Dropout2d};
 pub use embedding::Embedding;
 pub use functional::Padding;
@@ -44,8 +44,8 @@ pub use module::{
 };
 pub use norm::{BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, LocalResponseNorm};
 pub use pool::{
-    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool,
-    MaxPool1d, MaxPool2d,
+    AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d,
+    AvgPool2d, AvgPool3d, GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, MaxPool3d,
 };
 pub use rnn::{Cell, GRU, LSTM, RNN, RnnConfig};
 pub use summary::{Summary, SummaryRow, summary, summary_with_input};

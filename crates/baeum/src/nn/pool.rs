@@ -1,9 +1,11 @@
-//! Pooling layers: max and average pooling (any kernel, stride, padding, ceil mode; overlapping
-//! windows as in AlexNet), adaptive and global pooling. They hold no parameters.
+//! Pooling layers in one, two and three dimensions: max and average pooling (any kernel,
+//! stride, padding, ceil mode; overlapping windows as in AlexNet), adaptive and global
+//! pooling. They hold no parameters.
 
 use super::functional::{
     AvgPoolOptions, MaxPoolOptions, Sizes, adaptive_avg_pool1d, adaptive_avg_pool2d,
-    adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+    adaptive_avg_pool3d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
+    avg_pool3d, max_pool1d, max_pool2d, max_pool3d,
 };
 use super::module::{Forward, Module, Visitor};
 use super::summary::record;
@@ -66,6 +68,8 @@ max_pool!(/// Max pooling over `[N, C, L]`.
     MaxPool1d, max_pool1d);
 max_pool!(/// Max pooling over `[N, C, H, W]`.
     MaxPool2d, max_pool2d);
+max_pool!(/// Max pooling over `[N, C, D, H, W]`.
+    MaxPool3d, max_pool3d);
 
 macro_rules! avg_pool {
     ($(#[$doc:meta])* $name:ident, $f:ident) => {
@@ -94,6 +98,11 @@ macro_rules! avg_pool {
                 self.options = self.options.count_include_pad(on);
                 self
             }
+            /// Divides every window by this instead of its size.
+            pub fn divisor_override(mut self, divisor: Option<usize>) -> Self {
+                self.options = self.options.divisor_override(divisor);
+                self
+            }
         }
         impl Module for $name {
             fn visit(&self, _: &mut dyn Visitor) {}
@@ -115,65 +124,54 @@ avg_pool!(/// Average pooling over `[N, C, L]`.
     AvgPool1d, avg_pool1d);
 avg_pool!(/// Average pooling over `[N, C, H, W]`.
     AvgPool2d, avg_pool2d);
+avg_pool!(/// Average pooling over `[N, C, D, H, W]`.
+    AvgPool3d, avg_pool3d);
 
-/// Average pooling to a fixed output size (`AdaptiveAvgPool2d((1, 1))` is global average
-/// pooling, as ResNet ends).
-#[derive(Clone, Debug)]
-pub struct AdaptiveAvgPool2d {
-    pub output_size: Sizes,
-}
-
-impl AdaptiveAvgPool2d {
-    pub fn new(output_size: impl Into<Sizes>) -> AdaptiveAvgPool2d {
-        AdaptiveAvgPool2d {
-            output_size: output_size.into(),
+macro_rules! adaptive_pool {
+    ($(#[$doc:meta])* $name:ident, $f:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name {
+            pub output_size: Sizes,
         }
-    }
-}
-
-impl Module for AdaptiveAvgPool2d {
-    fn visit(&self, _: &mut dyn Visitor) {}
-    fn extra_repr(&self) -> String {
-        format!("output_size={:?}", self.output_size.0)
-    }
-}
-
-impl Forward for AdaptiveAvgPool2d {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = adaptive_avg_pool2d(x, self.output_size.clone())?;
-        record(self, &y);
-        Ok(y)
-    }
-}
-
-/// Max pooling to a fixed output size.
-#[derive(Clone, Debug)]
-pub struct AdaptiveMaxPool2d {
-    pub output_size: Sizes,
-}
-
-impl AdaptiveMaxPool2d {
-    pub fn new(output_size: impl Into<Sizes>) -> AdaptiveMaxPool2d {
-        AdaptiveMaxPool2d {
-            output_size: output_size.into(),
+        impl $name {
+            pub fn new(output_size: impl Into<Sizes>) -> $name {
+                $name { output_size: output_size.into() }
+            }
         }
-    }
+        impl Module for $name {
+            fn visit(&self, _: &mut dyn Visitor) {}
+            fn extra_repr(&self) -> String {
+                format!("output_size={:?}", self.output_size.0)
+            }
+        }
+        impl Forward for $name {
+            fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                let y = $f(x, self.output_size.clone())?;
+                record(self, &y);
+                Ok(y)
+            }
+        }
+    };
 }
 
-impl Module for AdaptiveMaxPool2d {
-    fn visit(&self, _: &mut dyn Visitor) {}
-    fn extra_repr(&self) -> String {
-        format!("output_size={:?}", self.output_size.0)
-    }
-}
-
-impl Forward for AdaptiveMaxPool2d {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = adaptive_max_pool2d(x, self.output_size.clone())?;
-        record(self, &y);
-        Ok(y)
-    }
-}
+adaptive_pool!(
+    /// Average pooling to a fixed output size (`AdaptiveAvgPool2d((1, 1))` is global average
+    /// pooling, as ResNet ends).
+    AdaptiveAvgPool2d, adaptive_avg_pool2d
+);
+adaptive_pool!(
+    /// Average pooling of `[N, C, D, H, W]` to a fixed output size (`[D, H, W]` or one value).
+    AdaptiveAvgPool3d, adaptive_avg_pool3d
+);
+adaptive_pool!(
+    /// Max pooling to a fixed output size.
+    AdaptiveMaxPool2d, adaptive_max_pool2d
+);
+adaptive_pool!(
+    /// Max pooling of `[N, C, D, H, W]` to a fixed output size (`[D, H, W]` or one value).
+    AdaptiveMaxPool3d, adaptive_max_pool3d
+);
 
 /// Average over every spatial position, `[N, C, *] → [N, C]` (Keras' `GlobalAveragePooling`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -188,9 +186,10 @@ impl Forward for GlobalAvgPool {
         let y = match x.rank() {
             3 => adaptive_avg_pool1d(x, 1)?.flatten(1, -1),
             4 => adaptive_avg_pool2d(x, 1)?.flatten(1, -1),
+            5 => adaptive_avg_pool3d(x, 1)?.flatten(1, -1),
             _ => crate::error::bail!(
                 Shape,
-                "GlobalAvgPool: input {:?} must be [N, C, L] or [N, C, H, W]",
+                "GlobalAvgPool: input {:?} must be [N, C, L], [N, C, H, W] or [N, C, D, H, W]",
                 x.dims()
             ),
         };

@@ -1,7 +1,7 @@
-//! Gradcheck cases for `nn::functional`: convolutions (stride, padding, dilation, groups,
-//! transposed), unfold/fold, pooling (max, average, adaptive; ceil_mode, padding) and
-//! embedding. Convolutions, unfold/fold and average pools are checked to second order too
-//! (their backward rules are differentiable ops).
+//! Gradcheck cases for `nn::functional`: convolutions in 1-3 dimensions (stride, padding,
+//! dilation, groups, transposed), unfold/fold, pooling in 1-3 dimensions (max, average,
+//! adaptive; ceil_mode, padding) and embedding. Convolutions, unfold/fold and average pools
+//! are checked to second order too (their backward rules are differentiable ops).
 
 use super::{Case, uniform};
 use baeum::Tensor;
@@ -124,6 +124,52 @@ fn conv_cases() -> Vec<Case> {
         )
         .twice(),
         Case::new(
+            "conv3d stride padding dilation groups bias",
+            vec![
+                uniform(&[2, 4, 4, 5, 4], -1.0, 1.0, 520),
+                uniform(&[4, 2, 2, 3, 2], -1.0, 1.0, 521),
+                uniform(&[4], -1.0, 1.0, 522),
+            ],
+            |x| {
+                let o = ConvOptions::default()
+                    .stride([2, 1, 1])
+                    .padding([1, 0, 1])
+                    .dilation([1, 2, 1])
+                    .groups(2);
+                conv3d(&x[0], &x[1], Some(&x[2]), &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "conv3d same padding even kernel, unbatched",
+            vec![
+                uniform(&[2, 3, 3, 4], -1.0, 1.0, 523),
+                uniform(&[2, 2, 2, 3, 2], -1.0, 1.0, 524),
+            ],
+            |x| {
+                let o = ConvOptions::default().padding(Padding::Same);
+                conv3d(&x[0], &x[1], None, &o).unwrap()
+            },
+        ),
+        Case::new(
+            "conv_transpose3d stride padding output_padding groups dilation bias",
+            vec![
+                uniform(&[1, 4, 2, 3, 2], -1.0, 1.0, 525),
+                uniform(&[4, 1, 2, 2, 3], -1.0, 1.0, 526),
+                uniform(&[2], -1.0, 1.0, 527),
+            ],
+            |x| {
+                let o = ConvTransposeOptions::default()
+                    .stride([2, 1, 2])
+                    .padding([0, 1, 1])
+                    .output_padding([1, 0, 1])
+                    .dilation([1, 2, 1])
+                    .groups(2);
+                conv_transpose3d(&x[0], &x[1], Some(&x[2]), &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
             "unfold",
             vec![uniform(&[1, 2, 4, 5], -1.0, 1.0, 518)],
             |x| unfold(&x[0], [2, 3], [1, 2], 1, [2, 1]).unwrap(),
@@ -207,6 +253,50 @@ fn pool_cases() -> Vec<Case> {
             vec![uniform(&[2, 2, 10], -1.0, 1.0, 610)],
             |x| adaptive_avg_pool1d(&x[0], 4).unwrap(),
         ),
+        Case::new(
+            "max_pool3d padding dilation ceil_mode",
+            vec![distinct(&[2, 2, 4, 5, 5], 613)],
+            |x| {
+                let o = MaxPoolOptions::new([2, 3, 2])
+                    .stride([2, 2, 1])
+                    .padding([1, 1, 0])
+                    .dilation([1, 1, 2])
+                    .ceil_mode(true);
+                max_pool3d(&x[0], &o).unwrap()
+            },
+        ),
+        Case::new(
+            "adaptive_max_pool3d",
+            vec![distinct(&[1, 2, 5, 4, 6], 614)],
+            |x| adaptive_max_pool3d(&x[0], [2, 3, 4]).unwrap(),
+        ),
+        Case::new(
+            "avg_pool3d ceil_mode without pad count",
+            vec![uniform(&[2, 2, 5, 4, 6], -1.0, 1.0, 615)],
+            |x| {
+                let o = AvgPoolOptions::new([3, 2, 3])
+                    .stride([2, 1, 2])
+                    .padding([1, 0, 1])
+                    .ceil_mode(true)
+                    .count_include_pad(false);
+                avg_pool3d(&x[0], &o).unwrap()
+            },
+        )
+        .twice(),
+        Case::new(
+            "avg_pool3d divisor_override, unbatched",
+            vec![uniform(&[2, 3, 4, 3], -1.0, 1.0, 616)],
+            |x| {
+                let o = AvgPoolOptions::new(2).stride(1).divisor_override(Some(5));
+                avg_pool3d(&x[0], &o).unwrap()
+            },
+        ),
+        Case::new(
+            "adaptive_avg_pool3d overlapping windows",
+            vec![uniform(&[1, 2, 5, 7, 6], -1.0, 1.0, 617)],
+            |x| adaptive_avg_pool3d(&x[0], [3, 4, 2]).unwrap(),
+        )
+        .twice(),
         // The adjoint as a function of the upstream gradient: what a second derivative runs.
         Case::new(
             "avg_pool_backward",

@@ -1,5 +1,7 @@
-//! Convolutions: conv1d, conv2d, conv_transpose1d/2d, and the unfold/fold (im2col/col2im)
-//! pair they are built on, with PyTorch's arguments and output sizes.
+//! Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d, and the unfold/fold (im2col/col2im)
+//! pair they are built on, with PyTorch's arguments and output sizes. All go through one
+//! window over `[C, D, H, W]` volumes: a 2-D convolution is a 3-D one of depth 1, a 1-D one
+//! has height 1 too.
 //!
 //! A convolution is one matrix product: the weight `[C_out, C_in·k…]` times the input's
 //! windows laid out as columns (`unfold`). The backward rules are written with `unfold`,
@@ -8,7 +10,7 @@
 
 use crate::autograd::{Saved, grads, record_op};
 use crate::error::{Error, Result, bail};
-use crate::kernels::conv::{Window2d, col2im, im2col};
+use crate::kernels::conv::{Window, col2im, im2col};
 use crate::tensor::{Shape, Tensor};
 use crate::with_float_dtype;
 
@@ -72,8 +74,8 @@ impl<T: Into<Sizes>> From<T> for Padding {
     }
 }
 
-/// The options of [`conv1d`] / [`conv2d`] (PyTorch's names and defaults: stride 1, padding 0,
-/// dilation 1, groups 1). A `Conv2d` layer holds one.
+/// The options of [`conv1d`] / [`conv2d`] / [`conv3d`] (PyTorch's names and defaults: stride
+/// 1, padding 0, dilation 1, groups 1). A `Conv2d` layer holds one.
 ///
 /// ```
 /// use baeum::nn::functional::{ConvOptions, Padding};
@@ -119,8 +121,8 @@ impl ConvOptions {
     }
 }
 
-/// The options of [`conv_transpose1d`] / [`conv_transpose2d`] (PyTorch's defaults: stride 1,
-/// padding 0, output_padding 0, groups 1, dilation 1).
+/// The options of [`conv_transpose1d`] / [`conv_transpose2d`] / [`conv_transpose3d`]
+/// (PyTorch's defaults: stride 1, padding 0, output_padding 0, groups 1, dilation 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvTransposeOptions {
     pub stride: Sizes,
@@ -256,7 +258,7 @@ pub fn unfold(
     stride: impl Into<Sizes>,
 ) -> Result<Tensor> {
     let op = "unfold";
-    let (x, batched) = batch4(op, input)?;
+    let (x, batched) = batched(op, input, 2)?;
     let k = kernel_size.into().per_dim(2, op, "kernel_size")?;
     let d = dilation.into().per_dim(2, op, "dilation")?;
     let p = padding.into().per_dim(2, op, "padding")?;
@@ -265,11 +267,12 @@ pub fn unfold(
     let win = window(
         op,
         input,
-        [dims[1], dims[2], dims[3]],
-        [k[0], k[1]],
-        [s[0], s[1]],
-        [d[0], d[1]],
-        [[p[0], p[0]], [p[1], p[1]]],
+        dims[1],
+        &dims[2..],
+        &k,
+        &s,
+        &d,
+        &[[p[0], p[0]], [p[1], p[1]]],
     )?;
     float_check(op, &x)?;
     let cols = unfold_window(&x, win);
@@ -320,13 +323,15 @@ pub fn fold(
     let win = window(
         op,
         input,
-        [rows / (k[0] * k[1]), o[0], o[1]],
-        [k[0], k[1]],
-        [s[0], s[1]],
-        [d[0], d[1]],
-        [[p[0], p[0]], [p[1], p[1]]],
+        rows / (k[0] * k[1]),
+        &o,
+        &k,
+        &s,
+        &d,
+        &[[p[0], p[0]], [p[1], p[1]]],
     )?;
     if cols.dims()[2] != win.col_cols() {
+        let out = win.out_dims();
         bail!(
             Shape,
             "{op}: input {} has {} columns but an output of {}×{} with this kernel, stride, \
@@ -335,8 +340,8 @@ pub fn fold(
             cols.dims()[2],
             o[0],
             o[1],
-            win.out[0],
-            win.out[1],
+            out[0],
+            out[1],
             win.col_cols()
         );
     }
@@ -344,8 +349,8 @@ pub fn fold(
     Ok(if batched { img } else { img.squeeze_dim(0) })
 }
 
-/// im2col of a float `[N, C, H, W]` tensor, recorded as `unfold`.
-pub(crate) fn unfold_window(x: &Tensor, win: Window2d) -> Tensor {
+/// im2col of a float `[N, C, *spatial]` tensor, recorded as `unfold`.
+pub(crate) fn unfold_window(x: &Tensor, win: Window) -> Tensor {
     record_op(
         "unfold",
         &[x],
@@ -361,20 +366,19 @@ pub(crate) fn unfold_window(x: &Tensor, win: Window2d) -> Tensor {
     )
 }
 
-/// col2im of a float `[N, C·kH·kW, L]` tensor, recorded as `fold`.
-pub(crate) fn fold_window(cols: &Tensor, win: Window2d) -> Tensor {
+/// col2im of a float `[N, C·k…, L]` tensor to `[N, C, *spatial]`, recorded as `fold`.
+pub(crate) fn fold_window(cols: &Tensor, win: Window) -> Tensor {
     record_op(
         "fold",
         &[cols],
         || {
             let n = cols.dims()[0];
             let c = cols.contiguous();
+            let mut shape = vec![n, win.channels];
+            shape.extend_from_slice(win.size_dims());
             with_float_dtype!(c.dtype(), T => c.with_slice::<T, _>(|data, l| {
                 let data = &data[l.offset..l.offset + l.numel()];
-                Tensor::from_vec(
-                    col2im(data, n, &win),
-                    [n, win.channels, win.height, win.width],
-                )
+                Tensor::from_vec(col2im(data, n, &win), shape.clone())
             }), unreachable!("fold: checked to be float"))
         },
         move |_, _| move |g: &Tensor| grads([Some(unfold_window(g, win))]),
@@ -392,51 +396,7 @@ pub fn conv1d(
     bias: Option<&Tensor>,
     options: &ConvOptions,
 ) -> Result<Tensor> {
-    let op = "conv1d";
-    let batched = match input.rank() {
-        3 => true,
-        2 => false,
-        _ => bail!(
-            Shape,
-            "{op}: input {} must be 3-D [N, C, L] or 2-D [C, L]",
-            input.shape()
-        ),
-    };
-    if weight.rank() != 3 {
-        bail!(
-            Shape,
-            "{op}: weight {} must be 3-D [C_out, C_in/groups, k]",
-            weight.shape()
-        );
-    }
-    let x = if batched {
-        input.clone()
-    } else {
-        input.unsqueeze(0)
-    };
-    let stride = options.stride.per_dim(1, op, "stride")?;
-    let dilation = options.dilation.per_dim(1, op, "dilation")?;
-    let opts2 = ConvOptions {
-        stride: Sizes(vec![1, stride[0]]),
-        dilation: Sizes(vec![1, dilation[0]]),
-        padding: match &options.padding {
-            Padding::Explicit(p) => {
-                Padding::Explicit(Sizes(vec![0, p.per_dim(1, op, "padding")?[0]]))
-            }
-            other => other.clone(),
-        },
-        groups: options.groups,
-    };
-    let out = convolution(
-        op,
-        input,
-        &x.unsqueeze(2),
-        &weight.unsqueeze(2),
-        bias,
-        &opts2,
-    )?
-    .squeeze_dim(2);
-    Ok(if batched { out } else { out.squeeze_dim(0) })
+    convolution("conv1d", 1, input, weight, bias, options)
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch): input `[N, C_in, H, W]` or unbatched
@@ -457,40 +417,74 @@ pub fn conv2d(
     bias: Option<&Tensor>,
     options: &ConvOptions,
 ) -> Result<Tensor> {
-    let op = "conv2d";
-    let (x, batched) = batch4(op, input)?;
-    if weight.rank() != 4 {
-        bail!(
-            Shape,
-            "{op}: weight {} must be 4-D [C_out, C_in/groups, kH, kW]",
-            weight.shape()
-        );
-    }
-    let out = convolution(op, input, &x, weight, bias, options)?;
-    Ok(if batched { out } else { out.squeeze_dim(0) })
+    convolution("conv2d", 2, input, weight, bias, options)
 }
 
-/// The convolution of a 4-D input by a 4-D weight, recorded as `op` (inputs x and weight; the
+/// 3-D convolution (cross-correlation, as PyTorch): input `[N, C_in, D, H, W]` or unbatched
+/// `[C_in, D, H, W]`, weight `[C_out, C_in/groups, kD, kH, kW]`, optional bias `[C_out]`;
+/// each output size follows [`conv_output_size`].
+///
+/// ```
+/// use baeum::Tensor;
+/// use baeum::nn::functional::{conv3d, ConvOptions};
+/// // A 2×2×2 box filter sums each 2×2×2 block of a volume of ones.
+/// let volume = Tensor::ones([1, 1, 3, 4, 5]);
+/// let y = conv3d(&volume, &Tensor::ones([1, 1, 2, 2, 2]), None, &ConvOptions::default());
+/// let y = y.unwrap();
+/// assert_eq!(y.dims(), &[1, 1, 2, 3, 4]);
+/// assert!(y.to_vec::<f32>().iter().all(|&v| v == 8.0));
+/// ```
+pub fn conv3d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    options: &ConvOptions,
+) -> Result<Tensor> {
+    convolution("conv3d", 3, input, weight, bias, options)
+}
+
+/// The names of a kernel's dimensions in messages, by spatial rank.
+fn kernel_names(spatial: usize) -> &'static str {
+    match spatial {
+        1 => "k",
+        2 => "kH, kW",
+        _ => "kD, kH, kW",
+    }
+}
+
+/// The convolution of `[N, C_in, *spatial]` (or unbatched) input by a `[C_out, C_in/groups,
+/// *kernel]` weight over `spatial` dimensions, recorded as `op` (inputs x and weight; the
 /// bias is added after, as a broadcast add).
 fn convolution(
     op: &'static str,
-    original: &Tensor,
-    x: &Tensor,
+    spatial: usize,
+    input: &Tensor,
     w: &Tensor,
     bias: Option<&Tensor>,
     options: &ConvOptions,
 ) -> Result<Tensor> {
-    float_check(op, x)?;
-    same_dtype(op, x, w, "weight")?;
-    let (n, c_in, h, wd) = (x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]);
-    let (c_out, c_per, kh, kw) = (w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]);
+    let (x, batched) = batched(op, input, spatial)?;
+    if w.rank() != spatial + 2 {
+        bail!(
+            Shape,
+            "{op}: weight {} must be {}-D [C_out, C_in/groups, {}]",
+            w.shape(),
+            spatial + 2,
+            kernel_names(spatial)
+        );
+    }
+    float_check(op, &x)?;
+    same_dtype(op, &x, w, "weight")?;
+    let (n, c_in) = (x.dims()[0], x.dims()[1]);
+    let (c_out, c_per) = (w.dims()[0], w.dims()[1]);
+    let kernel = &w.dims()[2..];
     let groups = options.groups;
     if groups == 0 || c_in % groups != 0 || c_out % groups != 0 {
         bail!(
             Shape,
             "{op}: groups = {groups} must divide both the input's {c_in} channels and the \
              weight's {c_out} output channels (input {}, weight {})",
-            original.shape(),
+            input.shape(),
             w.shape()
         );
     }
@@ -501,18 +495,19 @@ fn convolution(
              the input {} has {c_in}",
             w.shape(),
             c_per * groups,
-            original.shape()
+            input.shape()
         );
     }
-    check_bias(op, bias, c_out, x)?;
-    let stride = options.stride.per_dim(2, op, "stride")?;
-    let dilation = options.dilation.per_dim(2, op, "dilation")?;
-    let pads = match &options.padding {
-        Padding::Explicit(p) => {
-            let p = p.per_dim(2, op, "padding")?;
-            [[p[0], p[0]], [p[1], p[1]]]
-        }
-        Padding::Valid => [[0, 0], [0, 0]],
+    check_bias(op, bias, c_out, &x)?;
+    let stride = options.stride.per_dim(spatial, op, "stride")?;
+    let dilation = options.dilation.per_dim(spatial, op, "dilation")?;
+    let pads: Vec<[usize; 2]> = match &options.padding {
+        Padding::Explicit(p) => p
+            .per_dim(spatial, op, "padding")?
+            .into_iter()
+            .map(|p| [p, p])
+            .collect(),
+        Padding::Valid => vec![[0, 0]; spatial],
         Padding::Same => {
             if stride.iter().any(|&s| s != 1) {
                 bail!(
@@ -521,19 +516,23 @@ fn convolution(
                      the padding explicitly for a strided convolution"
                 );
             }
-            let total = |d: usize, k: usize| dilation[d] * (k.max(1) - 1);
-            let (th, tw) = (total(0, kh), total(1, kw));
-            [[th / 2, th - th / 2], [tw / 2, tw - tw / 2]]
+            (0..spatial)
+                .map(|d| {
+                    let total = dilation[d] * (kernel[d].max(1) - 1);
+                    [total / 2, total - total / 2]
+                })
+                .collect()
         }
     };
     let win = window(
         op,
-        original,
-        [c_in, h, wd],
-        [kh, kw],
-        [stride[0], stride[1]],
-        [dilation[0], dilation[1]],
-        pads,
+        input,
+        c_in,
+        &x.dims()[2..],
+        kernel,
+        &stride,
+        &dilation,
+        &pads,
     )?;
     let geometry = GroupedConv {
         win,
@@ -544,10 +543,10 @@ fn convolution(
     };
     let out = record_op(
         op,
-        &[x, w],
-        || geometry.forward(x, w),
+        &[&x, w],
+        || geometry.forward(&x, w),
         |_, needs| {
-            let (sx, sw) = (Saved::new(op, x), Saved::new(op, w));
+            let (sx, sw) = (Saved::new(op, &x), Saved::new(op, w));
             let needs = [needs[0], needs[1]];
             move |g: &Tensor| {
                 let (x, w) = (sx.get(), sw.get());
@@ -558,13 +557,14 @@ fn convolution(
             }
         },
     );
-    Ok(add_bias(out, bias))
+    let out = add_bias(out, bias);
+    Ok(if batched { out } else { out.squeeze_dim(0) })
 }
 
-/// A grouped 2-D convolution's shapes: `win` is the window over the (convolution's) input.
+/// A grouped convolution's shapes: `win` is the window over the (convolution's) input.
 #[derive(Clone, Copy)]
 struct GroupedConv {
-    win: Window2d,
+    win: Window,
     groups: usize,
     n: usize,
     c_in: usize,
@@ -574,7 +574,7 @@ struct GroupedConv {
 impl GroupedConv {
     fn dims(&self) -> [isize; 6] {
         let g = self.groups;
-        let k = self.win.kernel[0] * self.win.kernel[1];
+        let k: usize = self.win.kernel.iter().product();
         [
             self.n as isize,
             g as isize,
@@ -597,16 +597,14 @@ impl GroupedConv {
         unfold_window(x, self.win).reshape(&[n, g, rows, l])
     }
 
-    /// `[N, C_out, oH, oW]`: the weight times the columns.
+    /// `[N, C_out, *out]`: the weight times the columns.
     fn forward(&self, x: &Tensor, w: &Tensor) -> Tensor {
         let [n, _, _, _, _, _] = self.dims();
-        let [oh, ow] = self.win.out;
-        self.weight_matrix(w).matmul(&self.columns(x)).reshape(&[
-            n,
-            self.c_out as isize,
-            oh as isize,
-            ow as isize,
-        ])
+        let mut shape = vec![n, self.c_out as isize];
+        shape.extend(self.win.out_dims().iter().map(|&o| o as isize));
+        self.weight_matrix(w)
+            .matmul(&self.columns(x))
+            .reshape(&shape)
     }
 
     /// ∂L/∂x: the weight's transpose times the gradient, folded back (a transposed
@@ -631,7 +629,7 @@ impl GroupedConv {
     // this convolution's output `[N, C_in_t, L]` and its output this convolution's input.
     // Here `c_in` is the transposed convolution's output channels and `c_out` its input's.
 
-    /// `[N, C_out_t, H_t, W_t]`: the columns `wᵀ·x` folded.
+    /// `[N, C_out_t, *size]`: the columns `wᵀ·x` folded.
     fn transpose_forward(&self, x: &Tensor, w: &Tensor) -> Tensor {
         let [n, g, rows, outs, l, _] = self.dims();
         let cols = self
@@ -650,49 +648,7 @@ pub fn conv_transpose1d(
     bias: Option<&Tensor>,
     options: &ConvTransposeOptions,
 ) -> Result<Tensor> {
-    let op = "conv_transpose1d";
-    let batched = match input.rank() {
-        3 => true,
-        2 => false,
-        _ => bail!(
-            Shape,
-            "{op}: input {} must be 3-D [N, C, L] or 2-D [C, L]",
-            input.shape()
-        ),
-    };
-    if weight.rank() != 3 {
-        bail!(
-            Shape,
-            "{op}: weight {} must be 3-D [C_in, C_out/groups, k]",
-            weight.shape()
-        );
-    }
-    let x = if batched {
-        input.clone()
-    } else {
-        input.unsqueeze(0)
-    };
-    let one =
-        |s: &Sizes, what: &str| -> Result<Sizes> { Ok(Sizes(vec![0, s.per_dim(1, op, what)?[0]])) };
-    let ones =
-        |s: &Sizes, what: &str| -> Result<Sizes> { Ok(Sizes(vec![1, s.per_dim(1, op, what)?[0]])) };
-    let opts2 = ConvTransposeOptions {
-        stride: ones(&options.stride, "stride")?,
-        padding: one(&options.padding, "padding")?,
-        output_padding: one(&options.output_padding, "output_padding")?,
-        groups: options.groups,
-        dilation: ones(&options.dilation, "dilation")?,
-    };
-    let out = transposed_convolution(
-        op,
-        input,
-        &x.unsqueeze(2),
-        &weight.unsqueeze(2),
-        bias,
-        &opts2,
-    )?
-    .squeeze_dim(2);
-    Ok(if batched { out } else { out.squeeze_dim(0) })
+    transposed_convolution("conv_transpose1d", 1, input, weight, bias, options)
 }
 
 /// 2-D transposed convolution (the gradient of conv2d with respect to its input): input
@@ -704,31 +660,55 @@ pub fn conv_transpose2d(
     bias: Option<&Tensor>,
     options: &ConvTransposeOptions,
 ) -> Result<Tensor> {
-    let op = "conv_transpose2d";
-    let (x, batched) = batch4(op, input)?;
-    if weight.rank() != 4 {
-        bail!(
-            Shape,
-            "{op}: weight {} must be 4-D [C_in, C_out/groups, kH, kW]",
-            weight.shape()
-        );
-    }
-    let out = transposed_convolution(op, input, &x, weight, bias, options)?;
-    Ok(if batched { out } else { out.squeeze_dim(0) })
+    transposed_convolution("conv_transpose2d", 2, input, weight, bias, options)
+}
+
+/// 3-D transposed convolution (the gradient of conv3d with respect to its input): input
+/// `[N, C_in, D, H, W]` or `[C_in, D, H, W]`, weight `[C_in, C_out/groups, kD, kH, kW]`, bias
+/// `[C_out]`; each output size is `(n − 1)·s − 2p + d(k − 1) + output_padding + 1`.
+///
+/// ```
+/// use baeum::Tensor;
+/// use baeum::nn::functional::{conv_transpose3d, ConvTransposeOptions};
+/// // Stride 2 with a 2×2×2 kernel of ones copies each voxel into a 2×2×2 block.
+/// let x = Tensor::ones([1, 1, 2, 2, 2]);
+/// let o = ConvTransposeOptions::default().stride(2);
+/// let y = conv_transpose3d(&x, &Tensor::ones([1, 1, 2, 2, 2]), None, &o).unwrap();
+/// assert_eq!(y.dims(), &[1, 1, 4, 4, 4]);
+/// assert!(y.to_vec::<f32>().iter().all(|&v| v == 1.0));
+/// ```
+pub fn conv_transpose3d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    options: &ConvTransposeOptions,
+) -> Result<Tensor> {
+    transposed_convolution("conv_transpose3d", 3, input, weight, bias, options)
 }
 
 fn transposed_convolution(
     op: &'static str,
-    original: &Tensor,
-    x: &Tensor,
+    spatial: usize,
+    input: &Tensor,
     w: &Tensor,
     bias: Option<&Tensor>,
     options: &ConvTransposeOptions,
 ) -> Result<Tensor> {
-    float_check(op, x)?;
-    same_dtype(op, x, w, "weight")?;
-    let (n, c_in, h, wd) = (x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]);
-    let (w_in, c_per, kh, kw) = (w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]);
+    let (x, batched) = batched(op, input, spatial)?;
+    if w.rank() != spatial + 2 {
+        bail!(
+            Shape,
+            "{op}: weight {} must be {}-D [C_in, C_out/groups, {}]",
+            w.shape(),
+            spatial + 2,
+            kernel_names(spatial)
+        );
+    }
+    float_check(op, &x)?;
+    same_dtype(op, &x, w, "weight")?;
+    let (n, c_in) = (x.dims()[0], x.dims()[1]);
+    let (w_in, c_per) = (w.dims()[0], w.dims()[1]);
+    let kernel = &w.dims()[2..];
     let groups = options.groups;
     if groups == 0 || c_in % groups != 0 || w_in != c_in {
         bail!(
@@ -736,23 +716,26 @@ fn transposed_convolution(
             "{op}: weight {} must have the input's {c_in} channels first, divisible by groups = \
              {groups} (input {})",
             w.shape(),
-            original.shape()
+            input.shape()
         );
     }
     let c_out = c_per * groups;
-    check_bias(op, bias, c_out, x)?;
-    let s = options.stride.per_dim(2, op, "stride")?;
-    let p = options.padding.per_dim(2, op, "padding")?;
-    let op_ = options.output_padding.per_dim(2, op, "output_padding")?;
-    let d = options.dilation.per_dim(2, op, "dilation")?;
+    check_bias(op, bias, c_out, &x)?;
+    let s = options.stride.per_dim(spatial, op, "stride")?;
+    let p = options.padding.per_dim(spatial, op, "padding")?;
+    let op_ = options
+        .output_padding
+        .per_dim(spatial, op, "output_padding")?;
+    let d = options.dilation.per_dim(spatial, op, "dilation")?;
     if s.contains(&0) || d.contains(&0) {
         bail!(
             Invalid,
             "{op}: stride {s:?} and dilation {d:?} must be positive"
         );
     }
-    let mut size = [0usize; 2];
-    for k in 0..2 {
+    let sizes = &x.dims()[2..];
+    let mut size = vec![0usize; spatial];
+    for k in 0..spatial {
         if op_[k] >= s[k] && op_[k] >= d[k] {
             bail!(
                 Invalid,
@@ -761,29 +744,35 @@ fn transposed_convolution(
                 op_
             );
         }
-        let n_in = [h, wd][k];
-        let kk = [kh, kw][k];
+        let (n_in, kk) = (sizes[k], kernel[k]);
         let full = (n_in.max(1) - 1) * s[k] + d[k] * (kk.max(1) - 1) + op_[k] + 1;
         if n_in == 0 || full <= 2 * p[k] {
             bail!(
                 Shape,
-                "{op}: input {} with kernel {kh}×{kw}, stride {s:?}, padding {p:?} and \
+                "{op}: input {} with kernel {kernel:?}, stride {s:?}, padding {p:?} and \
                  dilation {d:?} gives an empty output",
-                original.shape()
+                input.shape()
             );
         }
         size[k] = full - 2 * p[k];
     }
-    let win = Window2d {
+    // The window of the convolution this one is the adjoint of: it slides over this one's
+    // output, and its positions are this one's input elements.
+    let lift = |v: &[usize], fill: usize| -> [usize; 3] {
+        let mut a = [fill; 3];
+        a[3 - spatial..].copy_from_slice(v);
+        a
+    };
+    let win = Window {
         channels: c_out,
-        height: size[0],
-        width: size[1],
-        kernel: [kh, kw],
-        stride: [s[0], s[1]],
-        dilation: [d[0], d[1]],
-        pad_before: [p[0], p[1]],
-        pad_after: [p[0], p[1]],
-        out: [h, wd],
+        size: lift(&size, 1),
+        kernel: lift(kernel, 1),
+        stride: lift(&s, 1),
+        dilation: lift(&d, 1),
+        pad_before: lift(&p, 0),
+        pad_after: lift(&p, 0),
+        out: lift(sizes, 1),
+        spatial,
     };
     // The transposed convolution is the adjoint of this convolution (input and output
     // channels swapped).
@@ -796,10 +785,10 @@ fn transposed_convolution(
     };
     let out = record_op(
         op,
-        &[x, w],
-        || geometry.transpose_forward(x, w),
+        &[&x, w],
+        || geometry.transpose_forward(&x, w),
         |_, needs| {
-            let (sx, sw) = (Saved::new(op, x), Saved::new(op, w));
+            let (sx, sw) = (Saved::new(op, &x), Saved::new(op, w));
             let needs = [needs[0], needs[1]];
             move |g: &Tensor| {
                 let (x, w) = (sx.get(), sw.get());
@@ -812,22 +801,28 @@ fn transposed_convolution(
             }
         },
     );
-    Ok(add_bias(out, bias))
+    let out = add_bias(out, bias);
+    Ok(if batched { out } else { out.squeeze_dim(0) })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Checks shared by the convolutions and pools.
 
-/// A 4-D view of a 4-D `[N, C, H, W]` or 3-D unbatched `[C, H, W]` input, and whether it was
-/// batched.
-pub(crate) fn batch4(op: &str, input: &Tensor) -> Result<(Tensor, bool)> {
+/// A batched view `[N, C, *spatial]` of an input with `spatial` spatial dimensions, batched
+/// or unbatched `[C, *spatial]`, and whether it was batched.
+pub(crate) fn batched(op: &str, input: &Tensor, spatial: usize) -> Result<(Tensor, bool)> {
     match input.rank() {
-        4 => Ok((input.clone(), true)),
-        3 => Ok((input.unsqueeze(0), false)),
+        r if r == spatial + 2 => Ok((input.clone(), true)),
+        r if r == spatial + 1 => Ok((input.unsqueeze(0), false)),
         _ => bail!(
             Shape,
-            "{op}: input {} must be 4-D [N, C, H, W] or 3-D [C, H, W]",
-            input.shape()
+            "{op}: input {} must be {}",
+            input.shape(),
+            match spatial {
+                1 => "3-D [N, C, L] or 2-D [C, L]",
+                2 => "4-D [N, C, H, W] or 3-D [C, H, W]",
+                _ => "5-D [N, C, D, H, W] or 4-D [C, D, H, W]",
+            }
         ),
     }
 }
@@ -880,20 +875,40 @@ fn add_bias(out: Tensor, bias: Option<&Tensor>) -> Tensor {
     }
 }
 
-/// The window of a 2-D sliding operation over `[c, h, w]` inputs, with the output size
-/// PyTorch computes; errors name `op`, the input's shape and the parameters.
+/// The window of a sliding operation over `channels` planes of `size` (1 to 3 spatial
+/// dimensions; `kernel`, `stride`, `dilation` and `pads` give one entry per dimension), with
+/// the output size PyTorch computes; errors name `op`, the input's shape and the parameters.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn window(
     op: &str,
     input: &Tensor,
-    [c, h, w]: [usize; 3],
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    dilation: [usize; 2],
-    pads: [[usize; 2]; 2],
-) -> Result<Window2d> {
-    let mut out = [0usize; 2];
-    for d in 0..2 {
-        let n = [h, w][d];
+    channels: usize,
+    size: &[usize],
+    kernel: &[usize],
+    stride: &[usize],
+    dilation: &[usize],
+    pads: &[[usize; 2]],
+) -> Result<Window> {
+    let spatial = size.len();
+    let shown = |v: &[usize]| {
+        v.iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join("×")
+    };
+    let mut win = Window {
+        channels,
+        size: [1; 3],
+        kernel: [1; 3],
+        stride: [1; 3],
+        dilation: [1; 3],
+        pad_before: [0; 3],
+        pad_after: [0; 3],
+        out: [1; 3],
+        spatial,
+    };
+    for d in 0..spatial {
+        let n = size[d];
         let (k, s, dl) = (kernel[d], stride[d], dilation[d]);
         if k == 0 || s == 0 || dl == 0 {
             bail!(
@@ -906,26 +921,22 @@ pub(crate) fn window(
         let padded = n + pads[d][0] + pads[d][1];
         if span > padded {
             return Err(Error::Shape(format!(
-                "{op}: kernel {}×{} (spanning {span} with dilation {dl}) is larger than the \
+                "{op}: kernel {} (spanning {span} with dilation {dl}) is larger than the \
                  padded input ({n} + padding {} + {} = {padded}) of input {}",
-                kernel[0],
-                kernel[1],
+                shown(kernel),
                 pads[d][0],
                 pads[d][1],
                 input.shape()
             )));
         }
-        out[d] = (padded - span) / s + 1;
+        let at = 3 - spatial + d;
+        win.size[at] = n;
+        win.kernel[at] = k;
+        win.stride[at] = s;
+        win.dilation[at] = dl;
+        win.pad_before[at] = pads[d][0];
+        win.pad_after[at] = pads[d][1];
+        win.out[at] = (padded - span) / s + 1;
     }
-    Ok(Window2d {
-        channels: c,
-        height: h,
-        width: w,
-        kernel,
-        stride,
-        dilation,
-        pad_before: [pads[0][0], pads[1][0]],
-        pad_after: [pads[0][1], pads[1][1]],
-        out,
-    })
+    Ok(win)
 }

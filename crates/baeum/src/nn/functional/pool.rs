@@ -1,5 +1,7 @@
-//! Pooling: max, average and adaptive pooling in one and two dimensions, with PyTorch's
-//! output sizes (ceil_mode included), padding and index conventions.
+//! Pooling: max, average and adaptive pooling in one, two and three dimensions, with PyTorch's
+//! output sizes (ceil_mode included), padding and index conventions. All of them share one
+//! separable kernel over `[planes, D, H, W]`: a 2-D pool is a 3-D one of depth 1, a 1-D pool
+//! has height 1 too.
 //!
 //! Max pooling's gradient goes to the saved argmax of each window (a `scatter_add`, so it is
 //! differentiable again); average pooling's gradient is its adjoint, a recorded op whose own
@@ -14,8 +16,8 @@ use crate::kernels::pool::{PoolPlan, Span, avg_pool, avg_pool_backward, max_pool
 use crate::tensor::Tensor;
 use crate::with_float_dtype;
 
-/// The options of [`max_pool1d`] / [`max_pool2d`]: PyTorch's `kernel_size`, `stride`
-/// (default: the kernel size), `padding` (implicit −∞), `dilation` and `ceil_mode`.
+/// The options of [`max_pool1d`] / [`max_pool2d`] / [`max_pool3d`]: PyTorch's `kernel_size`,
+/// `stride` (default: the kernel size), `padding` (implicit −∞), `dilation` and `ceil_mode`.
 ///
 /// ```
 /// use baeum::nn::functional::MaxPoolOptions;
@@ -60,9 +62,9 @@ impl MaxPoolOptions {
     }
 }
 
-/// The options of [`avg_pool1d`] / [`avg_pool2d`]: PyTorch's `kernel_size`, `stride` (default:
-/// the kernel size), `padding` (zeros), `ceil_mode`, `count_include_pad` (default true: the
-/// divisor counts padding zeros) and `divisor_override`.
+/// The options of [`avg_pool1d`] / [`avg_pool2d`] / [`avg_pool3d`]: PyTorch's `kernel_size`,
+/// `stride` (default: the kernel size), `padding` (zeros), `ceil_mode`, `count_include_pad`
+/// (default true: the divisor counts padding zeros) and `divisor_override`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AvgPoolOptions {
     pub kernel_size: Sizes,
@@ -106,9 +108,10 @@ impl AvgPoolOptions {
     }
 }
 
-/// A pooling window in full generality, per spatial dimension (height, width; a 1-D pool uses
-/// only the width): padding may differ before and after (ONNX's `pads` and `auto_pad`), and
-/// average pooling may be dilated (ONNX's AveragePool `dilations`).
+/// A pooling window in full generality, per spatial dimension (depth, height, width for a 3-D
+/// pool; height, width for 2-D; the width alone for 1-D): padding may differ before and
+/// after (ONNX's `pads` and `auto_pad`), and average pooling may be dilated (ONNX's
+/// AveragePool `dilations`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolGeometry {
     pub kernel: Vec<usize>,
@@ -237,15 +240,32 @@ fn adaptive_spans(n: usize, out: usize) -> Vec<Span> {
         .collect()
 }
 
-/// The input viewed as planes of `[H, W]` (a 1-D pool: `[1, L]`): checks the rank and dtype,
-/// returns (planes, H, W, leading dims).
-fn planes_of(op: &str, x: &Tensor, spatial: usize) -> Result<(usize, usize, usize, Vec<usize>)> {
+/// The name of a pooling `kind` ("max_pool", "avg_pool", ...) over `spatial` dimensions, as
+/// recorded in the graph.
+fn pool_name(kind: &str, spatial: usize) -> Result<&'static str> {
+    Ok(match (kind, spatial) {
+        ("max_pool", 1) => "max_pool1d",
+        ("max_pool", 2) => "max_pool2d",
+        ("max_pool", 3) => "max_pool3d",
+        ("avg_pool", 1) => "avg_pool1d",
+        ("avg_pool", 2) => "avg_pool2d",
+        ("avg_pool", 3) => "avg_pool3d",
+        _ => bail!(
+            Invalid,
+            "{kind}: {spatial} spatial dimensions; pooling has 1, 2 or 3"
+        ),
+    })
+}
+
+/// The input viewed as planes of `[D, H, W]` (a 2-D pool: `[1, H, W]`, a 1-D pool:
+/// `[1, 1, L]`): checks the rank and dtype, returns (planes, [D, H, W], leading dims).
+fn planes_of(op: &str, x: &Tensor, spatial: usize) -> Result<(usize, [usize; 3], Vec<usize>)> {
     let r = x.rank();
     if r != spatial + 1 && r != spatial + 2 {
-        let what = if spatial == 1 {
-            "3-D [N, C, L] or 2-D [C, L]"
-        } else {
-            "4-D [N, C, H, W] or 3-D [C, H, W]"
+        let what = match spatial {
+            1 => "3-D [N, C, L] or 2-D [C, L]",
+            2 => "4-D [N, C, H, W] or 3-D [C, H, W]",
+            _ => "5-D [N, C, D, H, W] or 4-D [C, D, H, W]",
         };
         bail!(Shape, "{op}: input {} must be {what}", x.shape());
     }
@@ -258,35 +278,16 @@ fn planes_of(op: &str, x: &Tensor, spatial: usize) -> Result<(usize, usize, usiz
     }
     let lead = x.dims()[..r - spatial].to_vec();
     let planes = lead.iter().product();
-    let (h, w) = if spatial == 1 {
-        (1, x.dims()[r - 1])
-    } else {
-        (x.dims()[r - 2], x.dims()[r - 1])
-    };
-    if h == 0 || w == 0 {
+    let mut size = [1; 3];
+    size[3 - spatial..].copy_from_slice(&x.dims()[r - spatial..]);
+    if size.contains(&0) {
         bail!(
             Shape,
             "{op}: input {} has an empty spatial dimension",
             x.shape()
         );
     }
-    Ok((planes, h, w, lead))
-}
-
-/// A 1-D geometry padded into 2-D (a height-1 window).
-fn lift(g: &PoolGeometry, spatial: usize) -> PoolGeometry {
-    if spatial == 2 {
-        return g.clone();
-    }
-    let two = |v: &[usize], fill: usize| vec![fill, v[0]];
-    PoolGeometry {
-        kernel: two(&g.kernel, 1),
-        stride: two(&g.stride, 1),
-        dilation: two(&g.dilation, 1),
-        pad_before: two(&g.pad_before, 0),
-        pad_after: two(&g.pad_after, 0),
-        ceil_mode: g.ceil_mode,
-    }
+    Ok((planes, size, lead))
 }
 
 /// The plan of a sliding pool over `x` (with the per-dimension divisors that count padding).
@@ -295,7 +296,7 @@ fn sliding_plan(
     x: &Tensor,
     spatial: usize,
     geometry: &PoolGeometry,
-) -> Result<(PoolPlan, [Vec<f64>; 2], Vec<usize>)> {
+) -> Result<(PoolPlan, [Vec<f64>; 3], Vec<usize>)> {
     for (what, v) in [
         ("kernel", &geometry.kernel),
         ("stride", &geometry.stride),
@@ -310,25 +311,21 @@ fn sliding_plan(
             );
         }
     }
-    let (planes, h, w, lead) = planes_of(op, x, spatial)?;
-    let g = lift(geometry, spatial);
-    let oh = pooled_size(op, h, &g, 0)?;
-    let ow = pooled_size(op, w, &g, 1)?;
-    let (rows, row_pad) = sliding_spans(h, oh, &g, 0);
-    let (cols, col_pad) = sliding_spans(w, ow, &g, 1);
-    let mut shape = lead;
-    if spatial == 2 {
-        shape.push(oh);
+    let (planes, size, mut shape) = planes_of(op, x, spatial)?;
+    // The dimensions a lower-rank pool lacks get one window of size 1.
+    let mut spans = [vec![Span::UNIT], vec![Span::UNIT], vec![Span::UNIT]];
+    let mut with_pad = [vec![1.0], vec![1.0], vec![1.0]];
+    for (g, d) in (3 - spatial..3).enumerate() {
+        let out = pooled_size(op, size[d], geometry, g)?;
+        (spans[d], with_pad[d]) = sliding_spans(size[d], out, geometry, g);
+        shape.push(out);
     }
-    shape.push(ow);
     let plan = PoolPlan {
         planes,
-        height: h,
-        width: w,
-        rows,
-        cols,
+        size,
+        spans,
     };
-    Ok((plan, [row_pad, col_pad], shape))
+    Ok((plan, with_pad, shape))
 }
 
 fn adaptive_plan(
@@ -337,24 +334,18 @@ fn adaptive_plan(
     spatial: usize,
     output_size: &Sizes,
 ) -> Result<(PoolPlan, Vec<usize>)> {
-    let (planes, h, w, lead) = planes_of(op, x, spatial)?;
-    let size = output_size.per_dim(spatial, op, "output_size")?;
-    if size.contains(&0) {
-        bail!(Invalid, "{op}: output_size {size:?} must be positive");
+    let (planes, size, mut shape) = planes_of(op, x, spatial)?;
+    let out = output_size.per_dim(spatial, op, "output_size")?;
+    if out.contains(&0) {
+        bail!(Invalid, "{op}: output_size {out:?} must be positive");
     }
-    let (oh, ow) = if spatial == 1 {
-        (1, size[0])
-    } else {
-        (size[0], size[1])
-    };
-    let mut shape = lead;
-    shape.extend(&size);
+    shape.extend(&out);
+    let mut out3 = [1; 3];
+    out3[3 - spatial..].copy_from_slice(&out);
     let plan = PoolPlan {
         planes,
-        height: h,
-        width: w,
-        rows: adaptive_spans(h, oh),
-        cols: adaptive_spans(w, ow),
+        size,
+        spans: [0, 1, 2].map(|d| adaptive_spans(size[d], out3[d])),
     };
     Ok((plan, shape))
 }
@@ -375,7 +366,8 @@ fn max_pool_plan(
         (Tensor::from_vec(v, shape.clone()), Tensor::from_vec(i, shape.clone()))
     }), unreachable!("{op}: checked to be float"));
     let saved_indices = indices.clone();
-    let (planes, in_plane) = (plan.planes as isize, (plan.height * plan.width) as isize);
+    let in_plane: usize = plan.size.iter().product();
+    let (planes, in_plane) = (plan.planes as isize, in_plane as isize);
     let out = record_op(
         op,
         &[x],
@@ -431,6 +423,30 @@ pub fn max_pool2d_with_indices(
     max_pool_with_geometry(input, 2, &g)
 }
 
+/// 3-D max pooling of `[N, C, D, H, W]` or `[C, D, H, W]` (`torch.nn.functional.max_pool3d`):
+/// volumes such as video clips or medical scans.
+///
+/// ```
+/// use baeum::{DType, Tensor};
+/// use baeum::nn::functional::{max_pool3d, MaxPoolOptions};
+/// let x = Tensor::arange_step(0.0, 8.0, 1.0, DType::F32).reshape(&[1, 1, 2, 2, 2]);
+/// let y = max_pool3d(&x, &MaxPoolOptions::new(2)).unwrap();
+/// assert_eq!(y.to_vec::<f32>(), vec![7.]);
+/// ```
+pub fn max_pool3d(input: &Tensor, options: &MaxPoolOptions) -> Result<Tensor> {
+    Ok(max_pool3d_with_indices(input, options)?.0)
+}
+
+/// [`max_pool3d`] with the flat index `(d·H + h)·W + w` of each maximum in its volume
+/// (PyTorch's `return_indices=True`), as int64.
+pub fn max_pool3d_with_indices(
+    input: &Tensor,
+    options: &MaxPoolOptions,
+) -> Result<(Tensor, Tensor)> {
+    let g = max_geometry("max_pool3d", 3, options)?;
+    max_pool_with_geometry(input, 3, &g)
+}
+
 fn max_geometry(op: &str, spatial: usize, o: &MaxPoolOptions) -> Result<PoolGeometry> {
     PoolGeometry::from_options(
         op,
@@ -443,19 +459,15 @@ fn max_geometry(op: &str, spatial: usize, o: &MaxPoolOptions) -> Result<PoolGeom
     )
 }
 
-/// Max pooling over the last `spatial` (1 or 2) dimensions with any [`PoolGeometry`]
-/// (asymmetric padding, as ONNX's MaxPool): values and flat indices per plane. Recorded as
-/// `max_pool1d` or `max_pool2d`.
+/// Max pooling over the last `spatial` (1, 2 or 3) dimensions with any [`PoolGeometry`]
+/// (asymmetric padding, as ONNX's MaxPool): values and flat indices per plane (row-major over
+/// the spatial dimensions). Recorded as `max_pool1d`, `max_pool2d` or `max_pool3d`.
 pub fn max_pool_with_geometry(
     input: &Tensor,
     spatial: usize,
     geometry: &PoolGeometry,
 ) -> Result<(Tensor, Tensor)> {
-    let op = if spatial == 1 {
-        "max_pool1d"
-    } else {
-        "max_pool2d"
-    };
+    let op = pool_name("max_pool", spatial)?;
     let (plan, _, shape) = sliding_plan(op, input, spatial, geometry)?;
     Ok(max_pool_plan(op, input, plan, shape))
 }
@@ -481,14 +493,29 @@ pub fn adaptive_max_pool2d_with_indices(
     Ok(max_pool_plan(op, input, plan, shape))
 }
 
+/// Adaptive 3-D max pooling to `output_size` (one value or `[D, H, W]`).
+pub fn adaptive_max_pool3d(input: &Tensor, output_size: impl Into<Sizes>) -> Result<Tensor> {
+    Ok(adaptive_max_pool3d_with_indices(input, output_size)?.0)
+}
+
+/// [`adaptive_max_pool3d`] with the flat index of each maximum in its volume.
+pub fn adaptive_max_pool3d_with_indices(
+    input: &Tensor,
+    output_size: impl Into<Sizes>,
+) -> Result<(Tensor, Tensor)> {
+    let op = "adaptive_max_pool3d";
+    let (plan, shape) = adaptive_plan(op, input, 3, &output_size.into())?;
+    Ok(max_pool_plan(op, input, plan, shape))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Average pooling.
 
-/// An average pooling's plan and divisors, shared by the forward and its adjoint.
+/// An average pooling's plan and divisors (one factor per output position along depth,
+/// height and width), shared by the forward and its adjoint.
 struct AvgPlan {
     plan: PoolPlan,
-    row_div: Vec<f64>,
-    col_div: Vec<f64>,
+    div: [Vec<f64>; 3],
     in_shape: Vec<usize>,
     out_shape: Vec<usize>,
 }
@@ -502,7 +529,7 @@ fn avg_pool_apply(op: &'static str, x: &Tensor, p: Arc<AvgPlan>) -> Tensor {
         || {
             let xc = x.contiguous();
             with_float_dtype!(xc.dtype(), T => xc.with_slice::<T, _>(|d, l| {
-                let v = avg_pool(&d[l.offset..l.offset + l.numel()], &p.plan, &p.row_div, &p.col_div);
+                let v = avg_pool(&d[l.offset..l.offset + l.numel()], &p.plan, &p.div);
                 Tensor::from_vec(v, p.out_shape.clone())
             }), unreachable!("{op}: checked to be float"))
         },
@@ -522,8 +549,7 @@ fn avg_pool_adjoint(op: &'static str, g: &Tensor, p: Arc<AvgPlan>) -> Tensor {
         || {
             let gc = g.contiguous();
             with_float_dtype!(gc.dtype(), T => gc.with_slice::<T, _>(|d, l| {
-                let v = avg_pool_backward(
-                    &d[l.offset..l.offset + l.numel()], &p.plan, &p.row_div, &p.col_div);
+                let v = avg_pool_backward(&d[l.offset..l.offset + l.numel()], &p.plan, &p.div);
                 Tensor::from_vec(v, p.in_shape.clone())
             }), unreachable!("avg_pool_backward: float gradients only"))
         },
@@ -563,6 +589,21 @@ pub fn avg_pool2d(input: &Tensor, options: &AvgPoolOptions) -> Result<Tensor> {
     )
 }
 
+/// 3-D average pooling of `[N, C, D, H, W]` or `[C, D, H, W]`
+/// (`torch.nn.functional.avg_pool3d`); the divisor follows [`avg_pool2d`]'s rules, over
+/// kD·kH·kW windows.
+pub fn avg_pool3d(input: &Tensor, options: &AvgPoolOptions) -> Result<Tensor> {
+    let op = "avg_pool3d";
+    let g = avg_geometry(op, 3, options)?;
+    avg_pool_with_geometry(
+        input,
+        3,
+        &g,
+        options.count_include_pad,
+        options.divisor_override,
+    )
+}
+
 fn avg_geometry(op: &str, spatial: usize, o: &AvgPoolOptions) -> Result<PoolGeometry> {
     PoolGeometry::from_options(
         op,
@@ -575,9 +616,9 @@ fn avg_geometry(op: &str, spatial: usize, o: &AvgPoolOptions) -> Result<PoolGeom
     )
 }
 
-/// Average pooling over the last `spatial` (1 or 2) dimensions with any [`PoolGeometry`]
-/// (asymmetric padding, dilation: ONNX's AveragePool). Recorded as `avg_pool1d` or
-/// `avg_pool2d`.
+/// Average pooling over the last `spatial` (1, 2 or 3) dimensions with any [`PoolGeometry`]
+/// (asymmetric padding, dilation: ONNX's AveragePool). Recorded as `avg_pool1d`,
+/// `avg_pool2d` or `avg_pool3d`.
 pub fn avg_pool_with_geometry(
     input: &Tensor,
     spatial: usize,
@@ -585,25 +626,21 @@ pub fn avg_pool_with_geometry(
     count_include_pad: bool,
     divisor_override: Option<usize>,
 ) -> Result<Tensor> {
-    let op = if spatial == 1 {
-        "avg_pool1d"
-    } else {
-        "avg_pool2d"
-    };
-    let (plan, [row_pad, col_pad], out_shape) = sliding_plan(op, input, spatial, geometry)?;
-    let (row_div, col_div) = match divisor_override {
+    let op = pool_name("avg_pool", spatial)?;
+    let (plan, with_pad, out_shape) = sliding_plan(op, input, spatial, geometry)?;
+    let div = match divisor_override {
         Some(0) => bail!(Invalid, "{op}: divisor_override must be positive"),
-        Some(d) => (vec![d as f64; plan.rows.len()], vec![1.0; plan.cols.len()]),
-        None if count_include_pad => (row_pad, col_pad),
-        None => (
-            plan.rows.iter().map(|s| s.len as f64).collect(),
-            plan.cols.iter().map(|s| s.len as f64).collect(),
-        ),
+        // The whole divisor on the first dimension, ones on the others.
+        Some(d) => [0, 1, 2].map(|k| {
+            let f = if k == 0 { d as f64 } else { 1.0 };
+            vec![f; plan.spans[k].len()]
+        }),
+        None if count_include_pad => with_pad,
+        None => covered(&plan),
     };
     let p = AvgPlan {
         plan,
-        row_div,
-        col_div,
+        div,
         in_shape: input.dims().to_vec(),
         out_shape,
     };
@@ -621,11 +658,21 @@ pub fn adaptive_avg_pool2d(input: &Tensor, output_size: impl Into<Sizes>) -> Res
     adaptive_avg("adaptive_avg_pool2d", input, 2, output_size.into())
 }
 
+/// Adaptive 3-D average pooling to `output_size` (one value or `[D, H, W]`).
+pub fn adaptive_avg_pool3d(input: &Tensor, output_size: impl Into<Sizes>) -> Result<Tensor> {
+    adaptive_avg("adaptive_avg_pool3d", input, 3, output_size.into())
+}
+
+/// The number of input elements each window covers along each dimension (the divisors that
+/// leave padding out).
+fn covered(plan: &PoolPlan) -> [Vec<f64>; 3] {
+    [0, 1, 2].map(|d| plan.spans[d].iter().map(|s| s.len as f64).collect())
+}
+
 fn adaptive_avg(op: &'static str, input: &Tensor, spatial: usize, size: Sizes) -> Result<Tensor> {
     let (plan, out_shape) = adaptive_plan(op, input, spatial, &size)?;
     let p = AvgPlan {
-        row_div: plan.rows.iter().map(|s| s.len as f64).collect(),
-        col_div: plan.cols.iter().map(|s| s.len as f64).collect(),
+        div: covered(&plan),
         plan,
         in_shape: input.dims().to_vec(),
         out_shape,
