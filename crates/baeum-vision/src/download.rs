@@ -59,10 +59,22 @@ impl Source {
                     "http://yann.lecun.com/exdb/mnist/".into(),
                 ],
                 files: files(&[
-                    ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-                    ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-                    ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
-                    ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+                    (
+                        "train-images-idx3-ubyte.gz",
+                        "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                    ),
+                    (
+                        "train-labels-idx1-ubyte.gz",
+                        "d53e105ee54ea40749a09fcbcd1e9432",
+                    ),
+                    (
+                        "t10k-images-idx3-ubyte.gz",
+                        "9fb629c4189551a2d022fa330f9573f3",
+                    ),
+                    (
+                        "t10k-labels-idx1-ubyte.gz",
+                        "ec29112dd5afa0611ce80d1b7f02629c",
+                    ),
                 ]),
                 unpacks_to: None,
             },
@@ -70,20 +82,29 @@ impl Source {
                 dataset: "fashion-mnist".into(),
                 mirrors: vec!["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/".into()],
                 files: files(&[
-                    ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-                    ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-                    ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-                    ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+                    (
+                        "train-images-idx3-ubyte.gz",
+                        "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                    ),
+                    (
+                        "train-labels-idx1-ubyte.gz",
+                        "25c81989df183df01b3e8a0aad5dffbe",
+                    ),
+                    (
+                        "t10k-images-idx3-ubyte.gz",
+                        "bef4ecab320f06d8554ea6380940ec79",
+                    ),
+                    (
+                        "t10k-labels-idx1-ubyte.gz",
+                        "bb300cfdad3c16e7a12a480ee83cd310",
+                    ),
                 ]),
                 unpacks_to: None,
             },
             KnownDataset::Cifar10 => Source {
                 dataset: "cifar10".into(),
                 mirrors: vec!["https://www.cs.toronto.edu/~kriz/".into()],
-                files: files(&[(
-                    "cifar-10-binary.tar.gz",
-                    "c32a1d4ab5d03f1284b67883e8d87530",
-                )]),
+                files: files(&[("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530")]),
                 unpacks_to: Some(CIFAR10_BIN_DIR.into()),
             },
             KnownDataset::Digits => bail!(
@@ -139,7 +160,9 @@ pub fn md5_file(path: &Path) -> Result<String> {
     let mut h = Md5::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf).map_err(|e| io_err("cannot read", path, e))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| io_err("cannot read", path, e))?;
         if n == 0 {
             break;
         }
@@ -169,7 +192,12 @@ fn agent(opts: &DownloadOptions) -> ureq::Agent {
         .into()
 }
 
-fn progress_bar(opts: &DownloadOptions, name: &str, total: Option<u64>, at: u64) -> indicatif::ProgressBar {
+fn progress_bar(
+    opts: &DownloadOptions,
+    name: &str,
+    total: Option<u64>,
+    at: u64,
+) -> indicatif::ProgressBar {
     if !opts.progress {
         return indicatif::ProgressBar::hidden();
     }
@@ -250,11 +278,7 @@ pub fn fetch(url: &str, dest: &Path, md5: &str, opts: &DownloadOptions) -> Resul
         _ => bail!(
             Io,
             "{url}: the server answered HTTP {status}{}",
-            if status == 404 {
-                " (not found)"
-            } else {
-                ""
-            }
+            if status == 404 { " (not found)" } else { "" }
         ),
     };
     let name = dest
@@ -354,7 +378,8 @@ pub fn unpack_tar_gz(archive: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
         } else if target.exists() {
             std::fs::remove_file(&target).map_err(|e| io_err("cannot replace", &target, e))?;
         }
-        std::fs::rename(entry.path(), &target).map_err(|e| io_err("cannot move into", &target, e))?;
+        std::fs::rename(entry.path(), &target)
+            .map_err(|e| io_err("cannot move into", &target, e))?;
         created.push(target);
     }
     std::fs::remove_dir_all(&tmp).map_err(|e| io_err("cannot remove", &tmp, e))?;
@@ -375,9 +400,11 @@ pub fn download(source: &Source, dir: &Path, opts: &DownloadOptions) -> Result<D
     for file in &source.files {
         let dest = dir.join(&file.name);
         if dest.is_file() && md5_file(&dest)?.eq_ignore_ascii_case(&file.md5) {
-            report
-                .files
-                .push((file.name.clone(), String::new(), FileOutcome::AlreadyPresent));
+            report.files.push((
+                file.name.clone(),
+                String::new(),
+                FileOutcome::AlreadyPresent,
+            ));
             continue;
         }
         let mut failures = Vec::new();

@@ -84,7 +84,11 @@ pub fn to_tensor(img: &DynamicImage, mode: ColorMode) -> Tensor {
                     .collect()
             } else {
                 // Already gray: its own values, not a round trip through RGB weights.
-                img.to_luma8().as_raw().iter().map(|&v| v as f32 / 255.0).collect()
+                img.to_luma8()
+                    .as_raw()
+                    .iter()
+                    .map(|&v| v as f32 / 255.0)
+                    .collect()
             };
             Tensor::from_vec(out, [1, h, w])
         }
@@ -401,8 +405,7 @@ fn warp(
                                 wt * data[(ch * h + yi as usize) * w + xi as usize] as f64
                             })
                             .sum();
-                        out[(ch * h + y) * w + xx] =
-                            (s * mask + (1.0 - mask) * fill as f64) as f32;
+                        out[(ch * h + y) * w + xx] = (s * mask + (1.0 - mask) * fill as f64) as f32;
                     }
                 }
             }
@@ -878,7 +881,9 @@ impl<D: Dataset> Transformed<D> {
         // Spread (seed, index, draw) over the seed space; Generator::new mixes further.
         Generator::new(
             self.seed
-                ^ (index as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ (index as u64)
+                    .wrapping_add(1)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                 ^ k.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03),
         )
     }
@@ -932,7 +937,10 @@ mod tests {
     #[test]
     fn hflip_crop_pad_exact() {
         let x = img(1, 2, 3);
-        assert_eq!(hflip(&x).unwrap().to_vec::<f32>(), vec![2., 1., 0., 5., 4., 3.]);
+        assert_eq!(
+            hflip(&x).unwrap().to_vec::<f32>(),
+            vec![2., 1., 0., 5., 4., 3.]
+        );
         let p = pad(&x, 1, 0, 0, 1, -1.0).unwrap();
         assert_eq!(p.dims(), &[1, 3, 4]);
         assert_eq!(
@@ -961,10 +969,7 @@ mod tests {
         // Counter-clockwise: the top row becomes the left column, read bottom to top.
         let x = img(1, 3, 3);
         let r = rotate(&x, 90.0, Interpolation::Nearest, 0.0).unwrap();
-        assert_eq!(
-            r.to_vec::<f32>(),
-            vec![2., 5., 8., 1., 4., 7., 0., 3., 6.]
-        );
+        assert_eq!(r.to_vec::<f32>(), vec![2., 5., 8., 1., 4., 7., 0., 3., 6.]);
         let r = rotate(&x, 90.0, Interpolation::Bilinear, 0.0).unwrap();
         let got = r.to_vec::<f32>();
         for (a, b) in got.iter().zip([2., 5., 8., 1., 4., 7., 0., 3., 6.]) {
@@ -998,7 +1003,12 @@ mod tests {
             let b = t.apply(&x, &mut Generator::new(seed)).unwrap();
             assert_eq!(a.to_vec::<f32>(), b.to_vec::<f32>());
             assert_eq!(a.dims(), &[2, 4, 4]);
-            seen.insert(a.to_vec::<f32>().iter().map(|v| *v as i32).collect::<Vec<_>>());
+            seen.insert(
+                a.to_vec::<f32>()
+                    .iter()
+                    .map(|v| *v as i32)
+                    .collect::<Vec<_>>(),
+            );
         }
         // 3 × 3 possible windows; 50 draws see them all.
         assert_eq!(seen.len(), 9);

@@ -51,7 +51,11 @@ fn mnist_counts_labels_and_pixels() {
     let img0 = train.image(0).unwrap();
     let sum: f64 = img0.to_vec::<f32>().iter().map(|&v| v as f64).sum();
     assert!((sum - 107.94117754790932).abs() < 1e-4, "{sum}");
-    let bytes: f64 = img0.to_vec::<f32>().iter().map(|&v| (v * 255.0).round() as f64).sum();
+    let bytes: f64 = img0
+        .to_vec::<f32>()
+        .iter()
+        .map(|&v| (v * 255.0).round() as f64)
+        .sum();
     assert_eq!(bytes, 27525.0);
     assert_eq!(
         train.class_counts(),
@@ -91,7 +95,9 @@ fn mnist_batches_through_a_data_loader() {
 
 #[test]
 fn fashion_mnist_counts_and_classes() {
-    let Some(dir) = shared("fashion_mnist") else { return };
+    let Some(dir) = shared("fashion_mnist") else {
+        return;
+    };
     let test = FashionMnist::load(&dir, false).unwrap();
     assert_eq!(test.len(), 10000);
     assert_eq!(test.class_counts(), vec![1000; 10]);
@@ -108,7 +114,9 @@ fn fashion_mnist_counts_and_classes() {
 
 #[test]
 fn cifar10_subset_labels_and_pixels() {
-    let Some(dir) = shared("cifar10_subset") else { return };
+    let Some(dir) = shared("cifar10_subset") else {
+        return;
+    };
     let train = Cifar10::load(&dir, true).unwrap();
     assert_eq!(train.images().dims(), &[4000, 3, 32, 32]);
     assert_eq!(
@@ -154,12 +162,23 @@ fn embedded_digits_and_their_stratified_split() {
     let (train, test) = Digits::embedded_split().unwrap();
     assert_eq!((train.len(), test.len()), (1149, 288));
     // Every class keeps its share: 20% of 146 zeros is 29.2 → 29 or 30.
-    for (k, (a, b)) in train.class_counts().iter().zip(test.class_counts()).enumerate() {
+    for (k, (a, b)) in train
+        .class_counts()
+        .iter()
+        .zip(test.class_counts())
+        .enumerate()
+    {
         assert_eq!(a + b, d.class_counts()[k]);
-        assert!(b == (d.class_counts()[k] as f64 * 0.2) as usize || b == (d.class_counts()[k] as f64 * 0.2).ceil() as usize);
+        assert!(
+            b == (d.class_counts()[k] as f64 * 0.2) as usize
+                || b == (d.class_counts()[k] as f64 * 0.2).ceil() as usize
+        );
     }
     let (train2, _) = Digits::embedded_split().unwrap();
-    assert_eq!(train.labels().to_vec::<i64>(), train2.labels().to_vec::<i64>());
+    assert_eq!(
+        train.labels().to_vec::<i64>(),
+        train2.labels().to_vec::<i64>()
+    );
     // The file in ../shared/data reads the same.
     if let Some(dir) = shared("sklearn_small") {
         let f = Digits::read_csv(dir.join("digits_train.csv.gz")).unwrap();
@@ -220,7 +239,10 @@ fn write_png(path: &Path, w: u32, h: u32, class: u8) {
 #[test]
 fn image_folder_orders_classes_and_files_as_pytorch() {
     let root = temp("folder");
-    for (class, files) in [("dog", vec!["b.png", "a.PNG"]), ("cat", vec!["z.jpg", "n/1.png"])] {
+    for (class, files) in [
+        ("dog", vec!["b.png", "a.PNG"]),
+        ("cat", vec!["z.jpg", "n/1.png"]),
+    ] {
         for f in files {
             let p = root.join(class).join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -237,7 +259,10 @@ fn image_folder_orders_classes_and_files_as_pytorch() {
         .map(|(p, c)| format!("{c}:{}", p.strip_prefix(&root).unwrap().display()))
         .collect();
     // os.walk sorted by folder path, then files sorted by name.
-    assert_eq!(names, ["0:cat/z.jpg", "0:cat/n/1.png", "1:dog/a.PNG", "1:dog/b.png"]);
+    assert_eq!(
+        names,
+        ["0:cat/z.jpg", "0:cat/n/1.png", "1:dog/a.PNG", "1:dog/b.png"]
+    );
     let (x, y) = folder.get(3).unwrap();
     assert_eq!(x.dims(), &[3, 3, 4]);
     assert_eq!(y.item::<i64>(), 1);
@@ -246,14 +271,20 @@ fn image_folder_orders_classes_and_files_as_pytorch() {
     assert_eq!(x.get(&[2, 1, 2]), (103.0f32 / 255.0) as f64);
     // Gray: PIL's L of (20, 20, 103) = (20·299 + 20·587 + 103·114) / 1000 = 29.46 → 29.
     let gray = ImageFolder::new(&root).unwrap().color(ColorMode::Gray);
-    assert_eq!(gray.get(3).unwrap().0.get(&[0, 1, 2]), (29.0f32 / 255.0) as f64);
+    assert_eq!(
+        gray.get(3).unwrap().0.get(&[0, 1, 2]),
+        (29.0f32 / 255.0) as f64
+    );
     let all = gray.resize(8, 8).to_memory().unwrap();
     assert_eq!(all.images().dims(), &[4, 1, 8, 8]);
     assert_eq!(all.labels().to_vec::<i64>(), vec![0, 0, 1, 1]);
     // Through a loader in batches.
     let mut loader = DataLoader::new(folder, 2);
     let (xb, yb) = loader.iter().next().unwrap().unwrap();
-    assert_eq!((xb.dims(), yb.to_vec::<i64>()), (&[2, 3, 3, 4][..], vec![0, 0]));
+    assert_eq!(
+        (xb.dims(), yb.to_vec::<i64>()),
+        (&[2, 3, 3, 4][..], vec![0, 0])
+    );
     // Through `locate`'s neighbour `open`: a folder path without train/test is the training set.
     let opened =
         baeum_vision::datasets::open(root.to_str().unwrap(), None, true, ColorMode::Rgb, None)
@@ -294,7 +325,10 @@ fn a_png_that_is_not_a_png_is_an_error_naming_it() {
         .to_memory()
         .unwrap_err()
         .to_string();
-    assert!(e.contains("big.png") && e.contains("good.png") && e.contains("resize"), "{e}");
+    assert!(
+        e.contains("big.png") && e.contains("good.png") && e.contains("resize"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -320,7 +354,9 @@ fn locate_finds_data_sets_by_path_and_says_where_it_looked() {
         );
     }
     let empty = temp("locate");
-    let e = locate(KnownDataset::Cifar10, Some(&empty)).unwrap_err().to_string();
+    let e = locate(KnownDataset::Cifar10, Some(&empty))
+        .unwrap_err()
+        .to_string();
     assert!(
         e.starts_with("cifar10: not found; looked in ") && e.contains("cifar-10-batches-bin"),
         "{e}"
@@ -329,7 +365,10 @@ fn locate_finds_data_sets_by_path_and_says_where_it_looked() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("does not exist"), "{e}");
-    assert_eq!(KnownDataset::parse("Fashion_MNIST"), Some(KnownDataset::FashionMnist));
+    assert_eq!(
+        KnownDataset::parse("Fashion_MNIST"),
+        Some(KnownDataset::FashionMnist)
+    );
     assert_eq!(KnownDataset::parse("CIFAR-10"), Some(KnownDataset::Cifar10));
     assert_eq!(KnownDataset::parse("imagenet"), None);
     std::fs::remove_dir_all(&empty).unwrap();

@@ -47,7 +47,12 @@ fn serve(mut stream: TcpStream, state: &Mutex<Behaviour>) -> std::io::Result<()>
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+    let path = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .trim_start_matches('/')
+        .to_string();
     let mut range = None;
     loop {
         let mut h = String::new();
@@ -63,7 +68,9 @@ fn serve(mut stream: TcpStream, state: &Mutex<Behaviour>) -> std::io::Result<()>
     let mut st = state.lock().unwrap();
     st.ranges.push(range.clone());
     let Some(body) = st.files.get(&path).cloned() else {
-        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")?;
+        stream.write_all(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+        )?;
         return Ok(());
     };
     let cut = st.cut_next.remove(&path);
@@ -87,7 +94,11 @@ fn serve(mut stream: TcpStream, state: &Mutex<Behaviour>) -> std::io::Result<()>
     };
     let mut head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        if status == 200 { "OK" } else { "Partial Content" },
+        if status == 200 {
+            "OK"
+        } else {
+            "Partial Content"
+        },
         len - from
     );
     if status == 206 {
@@ -183,7 +194,12 @@ fn downloads_verifies_and_skips_what_is_there() {
     // Again: both verified on disk, nothing fetched.
     let n = server.state.lock().unwrap().ranges.len();
     let again = download(&src, &out, &quiet()).unwrap();
-    assert!(again.files.iter().all(|f| f.2 == FileOutcome::AlreadyPresent));
+    assert!(
+        again
+            .files
+            .iter()
+            .all(|f| f.2 == FileOutcome::AlreadyPresent)
+    );
     assert_eq!(server.state.lock().unwrap().ranges.len(), n);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -227,7 +243,12 @@ fn a_whole_part_file_is_verified_after_a_416() {
     let dir = temp("whole");
     let a = payload(5000, 4);
     let ma = md5_of(&a, &dir);
-    server.state.lock().unwrap().files.insert("f".into(), a.clone());
+    server
+        .state
+        .lock()
+        .unwrap()
+        .files
+        .insert("f".into(), a.clone());
     // A previous run received every byte but stopped before renaming.
     std::fs::write(part_path(&dir.join("f")), &a).unwrap();
     let report = download(&source(&server, &[("f", &ma)]), &dir, &quiet()).unwrap();
@@ -271,21 +292,31 @@ fn a_404_names_the_url_and_falls_back_to_the_next_mirror() {
     let server = Server::start();
     let dir = temp("404");
     let e = download(
-        &source(&server, &[("missing.gz", "00000000000000000000000000000000")]),
+        &source(
+            &server,
+            &[("missing.gz", "00000000000000000000000000000000")],
+        ),
         &dir,
         &quiet(),
     )
     .unwrap_err()
     .to_string();
     assert!(
-        e.contains(&format!("{}missing.gz: the server answered HTTP 404 (not found)", server.base)),
+        e.contains(&format!(
+            "{}missing.gz: the server answered HTTP 404 (not found)",
+            server.base
+        )),
         "{e}"
     );
     // Two mirrors: the first 404s, the second serves.
     let good = Server::start();
     let a = payload(999, 6);
     let ma = md5_of(&a, &dir);
-    good.state.lock().unwrap().files.insert("m.bin".into(), a.clone());
+    good.state
+        .lock()
+        .unwrap()
+        .files
+        .insert("m.bin".into(), a.clone());
     let mut src = source(&server, &[("m.bin", &ma)]);
     src.mirrors.push(good.base.clone());
     let report = download(&src, &dir, &quiet()).unwrap();

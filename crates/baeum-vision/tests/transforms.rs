@@ -8,24 +8,23 @@ use baeum::data::{DataLoader, Dataset, Normalize, TensorDataset};
 use baeum::{Generator, Tensor};
 use baeum_vision::transforms::{
     AffineParams, CenterCrop, Compose, ImageTransform, Interpolation, RandomAffine, RandomCrop,
-    RandomHorizontalFlip, RandomRotation, Resize, Transformed, affine, center_crop, resize,
-    rotate,
+    RandomHorizontalFlip, RandomRotation, Resize, Transformed, affine, center_crop, resize, rotate,
 };
 
 fn close(got: &Tensor, want: &[f32], tol: f32) {
     let g = got.to_vec::<f32>();
     assert_eq!(g.len(), want.len(), "{g:?}");
     for (i, (a, b)) in g.iter().zip(want).enumerate() {
-        assert!((a - b).abs() <= tol, "element {i}: got {a}, want {b}\n{g:?}");
+        assert!(
+            (a - b).abs() <= tol,
+            "element {i}: got {a}, want {b}\n{g:?}"
+        );
     }
 }
 
 /// `torch.arange(n) / d` as `[c, h, w]`.
 fn ramp(c: usize, h: usize, w: usize, d: f32) -> Tensor {
-    Tensor::from_vec(
-        (0..c * h * w).map(|v| v as f32 / d).collect(),
-        [c, h, w],
-    )
+    Tensor::from_vec((0..c * h * w).map(|v| v as f32 / d).collect(), [c, h, w])
 }
 
 #[test]
@@ -36,10 +35,14 @@ fn bilinear_resize_matches_torch_interpolate() {
         0.3947369, 0.424812, 0.462406, 0.5, 0.537594, 0.575188, 0.6052632,
         0.7456141, 0.7756892, 0.8132833, 0.8508772, 0.8884712, 0.9260652, 0.9561404];
     close(&resize(&x, 3, 7, false).unwrap(), &r37, 1e-6);
-    let r23 = [0.1491228, 0.2368421, 0.3245614, 0.6754386, 0.7631578, 0.8508772];
+    let r23 = [
+        0.1491228, 0.2368421, 0.3245614, 0.6754386, 0.7631578, 0.8508772,
+    ];
     close(&resize(&x, 2, 3, false).unwrap(), &r23, 1e-6);
     // antialias=True: shrinking averages under a stretched triangle.
-    let r23aa = [0.2105263, 0.2932331, 0.3759398, 0.6240602, 0.7067669, 0.7894737];
+    let r23aa = [
+        0.2105263, 0.2932331, 0.3759398, 0.6240602, 0.7067669, 0.7894737,
+    ];
     close(&resize(&x, 2, 3, true).unwrap(), &r23aa, 1e-6);
     close(&Resize::new(2, 3).resize(&x).unwrap(), &r23aa, 1e-6);
     #[rustfmt::skip]
@@ -137,7 +140,11 @@ fn affine_matches_torchvision_affine() {
 #[test]
 fn center_crop_matches_torchvision() {
     let x = Tensor::from_vec((0..20).map(|v| v as f32).collect(), [1, 5, 4]);
-    close(&center_crop(&x, 2, 3).unwrap(), &[8., 9., 10., 12., 13., 14.], 0.0);
+    close(
+        &center_crop(&x, 2, 3).unwrap(),
+        &[8., 9., 10., 12., 13., 14.],
+        0.0,
+    );
     let mut g = Generator::new(0);
     close(
         &CenterCrop::new(2, 3).apply(&x, &mut g).unwrap(),
@@ -175,7 +182,12 @@ fn random_transforms_are_reproducible_and_vary() {
         .then(RandomCrop::new(8, 8).padding(2))
         .then(RandomHorizontalFlip::new(0.5))
         .then(RandomRotation::new(15.0).interpolation(Interpolation::Bilinear))
-        .then(RandomAffine::new(10.0).translate(0.1, 0.1).scale(0.9, 1.1).shear(5.0));
+        .then(
+            RandomAffine::new(10.0)
+                .translate(0.1, 0.1)
+                .scale(0.9, 1.1)
+                .shear(5.0),
+        );
     let run = |seed| {
         augment
             .apply(&x, &mut Generator::new(seed))
@@ -205,7 +217,10 @@ fn random_transforms_are_reproducible_and_vary() {
     let ra = RandomAffine::new(0.0).translate(0.1, 0.1);
     for s in 0..50 {
         let p = ra.sample(8, 8, &mut Generator::new(s));
-        assert!(p.translate.0.fract() == 0.0 && p.translate.0.abs() <= 1.0, "{p:?}");
+        assert!(
+            p.translate.0.fract() == 0.0 && p.translate.0.abs() <= 1.0,
+            "{p:?}"
+        );
         assert_eq!((p.angle, p.scale), (0.0, 1.0));
     }
 }

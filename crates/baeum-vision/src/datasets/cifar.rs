@@ -110,7 +110,11 @@ impl Cifar10 {
     /// archive unpacks.
     pub fn batches_dir(dir: &Path) -> PathBuf {
         let inner = dir.join(CIFAR10_BIN_DIR);
-        if inner.is_dir() { inner } else { dir.to_path_buf() }
+        if inner.is_dir() {
+            inner
+        } else {
+            dir.to_path_buf()
+        }
     }
 
     /// The batch files of one split in `dir`, sorted: `data_batch_*.bin` for training (so a

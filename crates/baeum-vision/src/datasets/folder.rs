@@ -48,8 +48,9 @@ pub fn decode_image(bytes: &[u8], name: &str, mode: ColorMode) -> Result<Tensor>
             head.join(" ")
         ))
     })?;
-    let img = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| baeum::Error::Format(format!("{name}: cannot decode the {format:?} image: {e}")))?;
+    let img = image::load_from_memory_with_format(bytes, format).map_err(|e| {
+        baeum::Error::Format(format!("{name}: cannot decode the {format:?} image: {e}"))
+    })?;
     Ok(to_tensor(&img, mode))
 }
 

@@ -39,7 +39,10 @@ fn describe_magic(magic: u32) -> String {
     if magic >> 16 != 0 {
         return format!("{magic} (0x{magic:08x}: not an IDX magic number)");
     }
-    format!("{magic} (0x{magic:08x}: {kind}, {} dimensions)", magic & 0xff)
+    format!(
+        "{magic} (0x{magic:08x}: {kind}, {} dimensions)",
+        magic & 0xff
+    )
 }
 
 /// Parses the IDX bytes of `name` (a path, for the errors) and checks the magic number is
@@ -251,7 +254,10 @@ impl FashionMnist {
     ];
 
     pub fn classes() -> Vec<String> {
-        FashionMnist::CLASSES.iter().map(|s| s.to_string()).collect()
+        FashionMnist::CLASSES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     /// Reads the training or test split from the IDX files in `dir`, as [`Mnist::load`].
@@ -292,7 +298,8 @@ mod tests {
         let labels = idx(2049, &[3], &[1, 2, 3]);
         let e = parse_idx(&labels, "x.idx", IDX_IMAGES_MAGIC).unwrap_err();
         assert!(
-            e.to_string().contains("x.idx: expected the IDX magic number 2051")
+            e.to_string()
+                .contains("x.idx: expected the IDX magic number 2051")
                 && e.to_string().contains("found 2049")
                 && e.to_string().contains("label file"),
             "{e}"

@@ -343,13 +343,16 @@ impl KnownDataset {
                 let file = if path.is_file() {
                     path.to_path_buf()
                 } else {
-                    io::find_file(&locate(self, Some(path))?, &["digits_train.csv", "digits.csv"])
-                        .ok_or_else(|| {
-                            baeum::Error::Io(format!(
-                                "digits: no digits_train.csv[.gz] in {}",
-                                path.display()
-                            ))
-                        })?
+                    io::find_file(
+                        &locate(self, Some(path))?,
+                        &["digits_train.csv", "digits.csv"],
+                    )
+                    .ok_or_else(|| {
+                        baeum::Error::Io(format!(
+                            "digits: no digits_train.csv[.gz] in {}",
+                            path.display()
+                        ))
+                    })?
                 };
                 Digits::read_csv(&file)?
                     .train_test_split(0.2, Digits::SPLIT_SEED)
@@ -379,11 +382,7 @@ pub fn locate(dataset: KnownDataset, explicit: Option<&Path>) -> Result<PathBuf>
     let base = match explicit {
         Some(p) => {
             if !p.exists() {
-                bail!(
-                    Io,
-                    "{dataset}: --data {} does not exist",
-                    p.display()
-                );
+                bail!(Io, "{dataset}: --data {} does not exist", p.display());
             }
             p.to_path_buf()
         }
@@ -452,7 +451,10 @@ pub fn open(
     let split_dir = if train {
         ["train"].iter().map(|s| path.join(s)).find(|p| p.is_dir())
     } else {
-        ["test", "val"].iter().map(|s| path.join(s)).find(|p| p.is_dir())
+        ["test", "val"]
+            .iter()
+            .map(|s| path.join(s))
+            .find(|p| p.is_dir())
     };
     let root = match split_dir {
         Some(d) => d,
@@ -473,9 +475,12 @@ pub fn open(
 /// An IDX folder given by path: Fashion-MNIST's class names when the folder's name says
 /// "fashion", else the digits.
 fn load_idx_folder(path: &Path, train: bool) -> Result<ImageDataset> {
-    let named_fashion = path
-        .components()
-        .any(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase().contains("fashion"));
+    let named_fashion = path.components().any(|c| {
+        c.as_os_str()
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .contains("fashion")
+    });
     if named_fashion {
         FashionMnist::load(path, train)
     } else {
