@@ -1,14 +1,18 @@
-//! `baeum`: the command line of the baeum studio. `info` shows what this build is and a first
-//! look at tensors; `lecture N` runs the examples of COURSE.md section N. Later subcommands run
-//! the course's projects.
+//! `baeum`: the command line of the baeum studio. `quickstart` trains a CNN on embedded data;
+//! `image train|eval|predict` is project 1; `info` shows what this build is and a first look
+//! at tensors; `lecture N` runs the examples of COURSE.md section N.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod data;
+mod image;
 mod info;
 mod lecture;
+mod project;
+mod quickstart;
 
 // mimalloc keeps freed pages for reuse: tensors of many megabytes are allocated on every step,
 // and glibc's allocator would return each to the OS and page-fault it in afresh.
@@ -28,12 +32,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Trains a CNN on the 8×8 digits embedded in baeum (no download, about a minute), prints
+    /// its test accuracy and confusion matrix, and writes a report.
+    Quickstart {
+        /// The run folder (default: runs/image/<timestamp>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+    },
+    /// Project 1, image recognition: train, evaluate and predict with CNNs.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
     /// Version, threads, and a tour of tensors (COURSE §1).
     Info,
     /// Runs the examples of a section of the course and prints them as the notes show them
     /// (without a section: lists the lectures).
     Lecture {
-        /// The COURSE.md section number: 2, 3, 4, 5, 6, 7 or 10.
+        /// The COURSE.md section number (2–12).
         section: Option<u32>,
     },
     /// Data sets: download them (into $BAEUM_DATA, default ~/.cache/baeum).
@@ -45,12 +61,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
+        Command::Quickstart { out, epochs } => quickstart::run(out, epochs).map(|_| ()),
+        Command::Image(cmd) => image::run(cmd),
         Command::Info => {
             info::run();
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Command::Lecture { section } => lecture::run(section),
-        Command::Data { command } => data::run(command),
+        Command::Lecture { section } => return lecture::run(section),
+        Command::Data { command } => return data::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

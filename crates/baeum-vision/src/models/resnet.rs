@@ -4,6 +4,7 @@
 //! depth 6n + 2: resnet20 at n = 3) with projection shortcuts, as the conformance
 //! `small_resnet` case builds them.
 
+use crate::bail;
 use baeum::nn::{self, AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Forward, Layer, Linear, MaxPool2d};
 use baeum::{Generator, Result, Tensor};
 
