@@ -43,7 +43,7 @@ enum Command {
     },
     /// Project 1, image recognition: train, evaluate and predict with CNNs.
     #[command(subcommand)]
-    Image(image::ImageCommand),
+    Image(Box<image::ImageCommand>),
     /// Version, threads, and a tour of tensors (COURSE §1).
     Info,
     /// Runs the examples of a section of the course and prints them as the notes show them
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quickstart { out, epochs } => quickstart::run(out, epochs).map(|_| ()),
-        Command::Image(cmd) => image::run(cmd),
+        Command::Image(cmd) => image::run(*cmd),
         Command::Info => {
             info::run();
             Ok(())

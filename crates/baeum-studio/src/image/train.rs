@@ -141,7 +141,7 @@ pub fn make_optimizer(
 /// The training images limited to `limit` (a stratified subset, the same for a seed).
 fn limited(train: ImageDataset, limit: Option<usize>, seed: u64) -> Result<ImageDataset> {
     match limit {
-        Some(n) if n == 0 => Err(Error::Invalid("--limit must be at least 1".into())),
+        Some(0) => Err(Error::Invalid("--limit must be at least 1".into())),
         Some(n) if n < train.len() => {
             let f = n as f64 / train.len() as f64;
             let mut parts = train.stratified_split(&[f, 1.0 - f], seed)?;
