@@ -81,17 +81,7 @@ pub fn im2col<T: Element>(x: &[T], batch: usize, w: &Window) -> Vec<T> {
     if cols == 0 {
         return out;
     }
-    let one = |(src, dst): (&[T], &mut [T])| {
-        each_line(w, |c, src_at, dst_at, kj| {
-            let src_row = &src[c + src_at..c + src_at + w.size[2]];
-            let dst = &mut dst[dst_at..dst_at + w.out[2]];
-            for (oj, d) in dst.iter_mut().enumerate() {
-                if let Some(j) = w.source(2, oj, kj) {
-                    *d = src_row[j];
-                }
-            }
-        })
-    };
+    let one = |(src, dst): (&[T], &mut [T])| im2col_one(src, dst, w);
     if batch > 1 && batch * (img + cols) >= PARALLEL_MIN {
         x.par_chunks(img.max(1))
             .zip(out.par_chunks_mut(cols))
@@ -102,12 +92,13 @@ pub fn im2col<T: Element>(x: &[T], batch: usize, w: &Window) -> Vec<T> {
     out
 }
 
-/// Walks the column matrix of one image line by line: for every row `(c, kd, kh, kw)` and
-/// output line `(od, oh)` whose input line is inside the image, calls `f(channel offset,
-/// input line offset in the channel, column-matrix offset of the line, kw)`. Lines that fall
-/// in the padding are skipped (their columns are zero).
-#[inline]
-fn each_line(w: &Window, mut f: impl FnMut(usize, usize, usize, usize)) {
+// im2col and col2im walk the column matrix the same way: row (c, kd, kh, kw), then each
+// output line (od, oh) whose input line lies inside the image (lines in the padding stay
+// zero / are dropped), then the line's positions ow. They are written out twice, as plain
+// functions of their slices, which the compiler knows do not overlap the window, so the
+// window's numbers stay in registers (one walk shared through a closure ran up to 2.5× slower).
+
+fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
     let [kd, kh, kw] = w.kernel;
     let [od, oh, ow] = w.out;
     let [_, height, width] = w.size;
@@ -115,9 +106,11 @@ fn each_line(w: &Window, mut f: impl FnMut(usize, usize, usize, usize)) {
     let line_len = od * oh * ow;
     let mut row = 0;
     for c in 0..w.channels {
+        let src = &src[c * plane..(c + 1) * plane];
         for ka in 0..kd {
             for ki in 0..kh {
                 for kj in 0..kw {
+                    let dst_row = &mut dst[row * line_len..(row + 1) * line_len];
                     for oa in 0..od {
                         let Some(a) = w.source(0, oa, ka) else {
                             continue;
@@ -126,8 +119,14 @@ fn each_line(w: &Window, mut f: impl FnMut(usize, usize, usize, usize)) {
                             let Some(i) = w.source(1, oi, ki) else {
                                 continue;
                             };
-                            let dst_at = row * line_len + (oa * oh + oi) * ow;
-                            f(c * plane, (a * height + i) * width, dst_at, kj);
+                            let at = (a * height + i) * width;
+                            let src_row = &src[at..at + width];
+                            let o = (oa * oh + oi) * ow;
+                            for (oj, d) in dst_row[o..o + ow].iter_mut().enumerate() {
+                                if let Some(j) = w.source(2, oj, kj) {
+                                    *d = src_row[j];
+                                }
+                            }
                         }
                     }
                     row += 1;
@@ -149,16 +148,7 @@ pub fn col2im<T: Element + std::ops::Add<Output = T>>(
     if img == 0 || len == 0 {
         return out;
     }
-    let one = |(src, dst): (&[T], &mut [T])| {
-        each_line(w, |c, dst_at, src_at, kj| {
-            let dst_row = &mut dst[c + dst_at..c + dst_at + w.size[2]];
-            for (oj, &v) in src[src_at..src_at + w.out[2]].iter().enumerate() {
-                if let Some(j) = w.source(2, oj, kj) {
-                    dst_row[j] = dst_row[j] + v;
-                }
-            }
-        })
-    };
+    let one = |(src, dst): (&[T], &mut [T])| col2im_one(src, dst, w);
     if batch > 1 && batch * (img + len) >= PARALLEL_MIN {
         cols.par_chunks(len)
             .zip(out.par_chunks_mut(img))
@@ -167,6 +157,44 @@ pub fn col2im<T: Element + std::ops::Add<Output = T>>(
         cols.chunks(len).zip(out.chunks_mut(img)).for_each(one);
     }
     out
+}
+
+fn col2im_one<T: Element + std::ops::Add<Output = T>>(src: &[T], dst: &mut [T], w: &Window) {
+    let [kd, kh, kw] = w.kernel;
+    let [od, oh, ow] = w.out;
+    let [_, height, width] = w.size;
+    let plane = w.size.iter().product::<usize>();
+    let line_len = od * oh * ow;
+    let mut row = 0;
+    for c in 0..w.channels {
+        let dst = &mut dst[c * plane..(c + 1) * plane];
+        for ka in 0..kd {
+            for ki in 0..kh {
+                for kj in 0..kw {
+                    let src_row = &src[row * line_len..(row + 1) * line_len];
+                    for oa in 0..od {
+                        let Some(a) = w.source(0, oa, ka) else {
+                            continue;
+                        };
+                        for oi in 0..oh {
+                            let Some(i) = w.source(1, oi, ki) else {
+                                continue;
+                            };
+                            let at = (a * height + i) * width;
+                            let dst_row = &mut dst[at..at + width];
+                            let o = (oa * oh + oi) * ow;
+                            for (oj, &v) in src_row[o..o + ow].iter().enumerate() {
+                                if let Some(j) = w.source(2, oj, kj) {
+                                    dst_row[j] = dst_row[j] + v;
+                                }
+                            }
+                        }
+                    }
+                    row += 1;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

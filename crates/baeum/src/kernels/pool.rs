@@ -52,48 +52,44 @@ impl PoolPlan {
         self.planes > 1 && self.planes * (self.in_plane() + self.out_plane()) >= 1 << 14
     }
 
-    /// Calls `f(cell, [depth, row, column] output position)` for every output cell in
-    /// row-major order.
-    #[inline]
-    fn each_cell(&self, mut f: impl FnMut(usize, [usize; 3])) {
-        let [ds, rs, cs] = &self.spans;
-        let mut cell = 0;
-        for a in 0..ds.len() {
-            for i in 0..rs.len() {
-                for j in 0..cs.len() {
-                    f(cell, [a, i, j]);
-                    cell += 1;
+    /// Whether the plan has windows along depth other than the single unit one (a 1-D or 2-D
+    /// pool has only that one; so may a 3-D pool of a depth-1 input).
+    fn deep(&self) -> bool {
+        self.spans[0] != [Span::UNIT]
+    }
+}
+
+/// Calls `f(offset of the row)` for every input row `(d, i)` of the window with depth span `ds`
+/// and row span `r` (depth-major), until `f` returns false. With `DEEP` false the depth span
+/// is known to be the single unit one and its loop is left out (1-D and 2-D pools keep the
+/// speed of a two-level loop).
+#[inline(always)]
+fn each_row<const DEEP: bool>(
+    ds: Span,
+    r: Span,
+    [h, w]: [usize; 2],
+    mut f: impl FnMut(usize) -> bool,
+) {
+    if DEEP {
+        for d in ds.indices() {
+            for i in r.indices() {
+                if !f((d * h + i) * w) {
+                    return;
                 }
             }
         }
-    }
-
-    /// Calls `f(flat input index)` for every input element of the window at `at`, in
-    /// row-major order; `f` returns false to stop early.
-    #[inline]
-    fn each_tap(&self, [a, i, j]: [usize; 3], mut f: impl FnMut(usize) -> bool) {
-        let [_, h, w] = self.size;
-        let (c, r) = (self.spans[2][j], self.spans[1][i]);
-        for d in self.spans[0][a].indices() {
-            for y in r.indices() {
-                let row = (d * h + y) * w;
-                for x in c.indices() {
-                    if !f(row + x) {
-                        return;
-                    }
-                }
+    } else {
+        for i in r.indices() {
+            if !f(i * w) {
+                return;
             }
         }
     }
 }
 
-/// The divisor of each output position of an average pooling: the product of one factor
-/// per spatial dimension (`div[0][a] · div[1][i] · div[2][j]`).
-fn divisor(div: &[Vec<f64>; 3], [a, i, j]: [usize; 3]) -> f64 {
-    div[0][a] * div[1][i] * div[2][j]
-}
-
-/// Applies `f(input plane, output plane)` to every plane, in parallel when large.
+/// Applies `f(input plane, output plane)` to every plane, in parallel when large. The kernels
+/// pass `move` closures: holding the plan's slices and sizes by value lets the compiler keep
+/// them in registers across the stores to the output.
 fn per_plane<T: Float, U: Send>(
     src: &[T],
     src_len: usize,
@@ -120,53 +116,105 @@ fn per_plane<T: Float, U: Send>(
 /// `max_pool{1,2,3}d_with_indices`). Ties keep the first maximum in row-major order; a NaN
 /// wins (and the first NaN stays), as in PyTorch. An empty window gives −∞ at index 0.
 pub fn max_pool<T: Float>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
+    if plan.deep() {
+        max_pool_in::<T, true>(x, plan)
+    } else {
+        max_pool_in::<T, false>(x, plan)
+    }
+}
+
+/// [`max_pool`] with the depth loop compiled in (`DEEP`) or out.
+fn max_pool_in<T: Float, const DEEP: bool>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
     let n = plan.planes * plan.out_plane();
     let mut both: Vec<(T, i64)> = vec![(T::NEG_INFINITY, 0); n];
+    let [depths, rows, cols] = &plan.spans;
+    let hw = [plan.size[1], plan.size[2]];
     per_plane(
         x,
         plan.in_plane(),
         &mut both,
         plan.out_plane(),
         plan.parallel(),
-        |src, dst| {
-            plan.each_cell(|cell, pos| {
-                let mut best = (T::NEG_INFINITY, None::<usize>);
-                plan.each_tap(pos, |at| {
-                    let v = src[at];
-                    if v.is_nan() {
-                        best = (v, Some(at));
-                        return false;
+        move |src, dst| {
+            let mut cell = 0;
+            for ds in depths {
+                for r in rows {
+                    for c in cols {
+                        // usize::MAX: no element yet (an empty window). A sentinel rather than
+                        // an Option: this loop is the hot one.
+                        let mut best = (T::NEG_INFINITY, usize::MAX);
+                        each_row::<DEEP>(*ds, *r, hw, |row| {
+                            for j in c.indices() {
+                                let v = src[row + j];
+                                if v.is_nan() {
+                                    best = (v, row + j);
+                                    return false;
+                                }
+                                if best.1 == usize::MAX || v > best.0 {
+                                    best = (v, row + j);
+                                }
+                            }
+                            true
+                        });
+                        dst[cell] = (
+                            best.0,
+                            if best.1 == usize::MAX {
+                                0
+                            } else {
+                                best.1 as i64
+                            },
+                        );
+                        cell += 1;
                     }
-                    if best.1.is_none() || v > best.0 {
-                        best = (v, Some(at));
-                    }
-                    true
-                });
-                dst[cell] = (best.0, best.1.unwrap_or(0) as i64);
-            });
+                }
+            }
         },
     );
     both.into_iter().unzip()
 }
 
-/// The sum of every window divided by its [`divisor`].
+/// The sum of every window divided by `div[0][a] · div[1][i] · div[2][j]` (one factor per
+/// output position along depth, height and width).
 pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, div: &[Vec<f64>; 3]) -> Vec<T> {
+    if plan.deep() {
+        avg_pool_in::<T, true>(x, plan, div)
+    } else {
+        avg_pool_in::<T, false>(x, plan, div)
+    }
+}
+
+/// [`avg_pool`] with the depth loop compiled in (`DEEP`) or out.
+fn avg_pool_in<T: Float, const DEEP: bool>(
+    x: &[T],
+    plan: &PoolPlan,
+    div: &[Vec<f64>; 3],
+) -> Vec<T> {
     let mut out = vec![T::zero(); plan.planes * plan.out_plane()];
+    let [depths, rows, cols] = &plan.spans;
+    let hw = [plan.size[1], plan.size[2]];
     per_plane(
         x,
         plan.in_plane(),
         &mut out,
         plan.out_plane(),
         plan.parallel(),
-        |src, dst| {
-            plan.each_cell(|cell, pos| {
-                let mut acc = 0.0f64;
-                plan.each_tap(pos, |at| {
-                    acc += src[at].to_f64();
-                    true
-                });
-                dst[cell] = T::from_f64(acc / divisor(div, pos));
-            });
+        move |src, dst| {
+            let mut cell = 0;
+            for (ds, dd) in depths.iter().zip(&div[0]) {
+                for (r, rd) in rows.iter().zip(&div[1]) {
+                    for (c, cd) in cols.iter().zip(&div[2]) {
+                        let mut acc = 0.0f64;
+                        each_row::<DEEP>(*ds, *r, hw, |row| {
+                            for j in c.indices() {
+                                acc += src[row + j].to_f64();
+                            }
+                            true
+                        });
+                        dst[cell] = T::from_f64(acc / (dd * rd * cd));
+                        cell += 1;
+                    }
+                }
+            }
         },
     );
     out
@@ -175,21 +223,44 @@ pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, div: &[Vec<f64>; 3]) -> Vec<
 /// The adjoint of [`avg_pool`]: each output cell's gradient, divided like the forward, is
 /// added to every input element of its window.
 pub fn avg_pool_backward<T: Float>(g: &[T], plan: &PoolPlan, div: &[Vec<f64>; 3]) -> Vec<T> {
+    if plan.deep() {
+        avg_pool_backward_in::<T, true>(g, plan, div)
+    } else {
+        avg_pool_backward_in::<T, false>(g, plan, div)
+    }
+}
+
+/// [`avg_pool_backward`] with the depth loop compiled in (`DEEP`) or out.
+fn avg_pool_backward_in<T: Float, const DEEP: bool>(
+    g: &[T],
+    plan: &PoolPlan,
+    div: &[Vec<f64>; 3],
+) -> Vec<T> {
     let mut out = vec![T::zero(); plan.planes * plan.in_plane()];
+    let [depths, rows, cols] = &plan.spans;
+    let hw = [plan.size[1], plan.size[2]];
     per_plane(
         g,
         plan.out_plane(),
         &mut out,
         plan.in_plane(),
         plan.parallel(),
-        |src, dst| {
-            plan.each_cell(|cell, pos| {
-                let share = T::from_f64(src[cell].to_f64() / divisor(div, pos));
-                plan.each_tap(pos, |at| {
-                    dst[at] = dst[at] + share;
-                    true
-                });
-            });
+        move |src, dst| {
+            let mut cell = 0;
+            for (ds, dd) in depths.iter().zip(&div[0]) {
+                for (r, rd) in rows.iter().zip(&div[1]) {
+                    for (c, cd) in cols.iter().zip(&div[2]) {
+                        let share = T::from_f64(src[cell].to_f64() / (dd * rd * cd));
+                        each_row::<DEEP>(*ds, *r, hw, |row| {
+                            for j in c.indices() {
+                                dst[row + j] = dst[row + j] + share;
+                            }
+                            true
+                        });
+                        cell += 1;
+                    }
+                }
+            }
         },
     );
     out
@@ -244,6 +315,35 @@ mod tests {
             ..plan
         };
         assert_eq!(max_pool(&x, &plan).1, vec![4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn kernels_with_and_without_the_depth_loop_agree() {
+        // A plan with the unit depth window runs either way; a depth factor of 3 (a 3-D pool
+        // of kernel depth 3, padding 1, over a depth-1 input, counting the padding) divides
+        // on both paths.
+        let plan = PoolPlan {
+            planes: 2,
+            size: [1, 5, 6],
+            spans: [vec![Span::UNIT], spans(2, 3, 2), spans(3, 2, 2)],
+        };
+        assert!(!plan.deep());
+        let div = [vec![3.0], vec![3.0, 3.0], vec![2.0, 2.0, 2.0]];
+        let x: Vec<f64> = (0..60).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
+        let g: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).cos()).collect();
+        assert_eq!(
+            max_pool_in::<f64, true>(&x, &plan),
+            max_pool_in::<f64, false>(&x, &plan)
+        );
+        let avg = avg_pool_in::<f64, false>(&x, &plan, &div);
+        assert_eq!(avg, avg_pool_in::<f64, true>(&x, &plan, &div));
+        // The first window: rows 0..3, columns 0..2.
+        let first: f64 = (0..3).flat_map(|i| [x[i * 6], x[i * 6 + 1]]).sum();
+        assert_eq!(avg[0], first / 18.0);
+        assert_eq!(
+            avg_pool_backward_in::<f64, true>(&g, &plan, &div),
+            avg_pool_backward_in::<f64, false>(&g, &plan, &div)
+        );
     }
 
     #[test]
