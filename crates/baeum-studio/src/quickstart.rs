@@ -11,6 +11,7 @@ pub fn args(out: Option<PathBuf>, epochs: usize) -> TrainArgs {
     TrainArgs {
         data: "digits".into(),
         data_dir: None,
+        gray: false,
         model: Some("cnn".into()),
         epochs,
         batch_size: 32,

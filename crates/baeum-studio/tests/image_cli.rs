@@ -252,3 +252,92 @@ fn bad_input_gets_clear_errors() {
         &["/nonexistent/data"],
     );
 }
+
+/// The first `n` embedded digits as 8×8 grey PNGs in an image folder of two new classes, even
+/// and odd (no test/ folder: `train` splits it 80/20 by class).
+fn parity_folder(root: &std::path::Path, n: usize) {
+    let digits = baeum_vision::datasets::Digits::embedded().unwrap();
+    for i in 0..n {
+        let class = if digits.label(i).unwrap() % 2 == 0 {
+            "even"
+        } else {
+            "odd"
+        };
+        let pixels = digits.image(i).unwrap().contiguous().to_vec::<f32>();
+        let img = image::GrayImage::from_fn(8, 8, |x, y| {
+            image::Luma([(pixels[(y * 8 + x) as usize] * 255.0).round() as u8])
+        });
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        img.save(root.join(class).join(format!("{i:04}.png")))
+            .unwrap();
+    }
+}
+
+fn tensors(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<f32>> {
+    let (state, _) = baeum::io::load_safetensors(path).unwrap();
+    state
+        .iter()
+        .map(|(k, t)| (k.to_string(), t.contiguous().to_vec::<f32>()))
+        .collect()
+}
+
+#[test]
+fn transfer_compares_scratch_frozen_and_fine_tuned_training_on_a_new_task() {
+    let (pretrained_dir, _, _) = quickstart_run();
+    let pretrained = pretrained_dir.join("best.safetensors");
+    let dir = scratch("transfer");
+    let data = dir.join("parity");
+    parity_folder(&data, 300);
+    let out_dir = dir.join("cmp");
+    let out = baeum(&[
+        "image",
+        "transfer",
+        "--data",
+        data.to_str().unwrap(),
+        "--gray",
+        "--init-from",
+        pretrained.to_str().unwrap(),
+        "--epochs",
+        "4",
+        "--no-report",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    let cmp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("comparison.json")).unwrap())
+            .unwrap();
+    let runs = cmp["runs"].as_array().unwrap();
+    let starts: Vec<&str> = runs.iter().map(|r| r["start"].as_str().unwrap()).collect();
+    assert_eq!(starts, ["scratch", "frozen", "finetune"]);
+    // 300 images split 80/20 by class, then a tenth of the 240 held out for validation.
+    assert!(runs.iter().all(|r| r["train_examples"] == 216), "{cmp}");
+    let trainable: Vec<u64> = runs
+        .iter()
+        .map(|r| r["trainable_parameters"].as_u64().unwrap())
+        .collect();
+    // The frozen run trains only the classifier: cnn's fc1 (64·2·2 features of an 8×8 image
+    // → 128) and the new head fc2 (128 → 2).
+    assert_eq!(trainable[1], (256 * 128 + 128) + (128 * 2 + 2));
+    assert_eq!(trainable[0], trainable[2]);
+    for r in runs {
+        let acc = r["test_accuracy"].as_f64().unwrap();
+        assert!(acc > 0.6, "{} learnt nothing: {acc}\n{log}", r["start"]);
+    }
+    // Frozen means frozen: every convolution weight is the pretrained one, bit for bit, while
+    // the classifier trained and the head is new. Fine-tuning moved the features too.
+    let before = tensors(&pretrained);
+    let frozen = tensors(&out_dir.join("frozen/best.safetensors"));
+    let tuned = tensors(&out_dir.join("finetune/best.safetensors"));
+    for key in ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"] {
+        assert_eq!(frozen[key], before[key], "{key}");
+    }
+    assert_ne!(frozen["fc1.weight"], before["fc1.weight"]);
+    assert_eq!(frozen["fc2.weight"].len(), 128 * 2);
+    assert_ne!(tuned["conv1.weight"], before["conv1.weight"]);
+    assert!(
+        log.contains("test accuracy") && log.contains("frozen"),
+        "{log}"
+    );
+}

@@ -285,11 +285,28 @@ fn image_folder_orders_classes_and_files_as_pytorch() {
         (xb.dims(), yb.to_vec::<i64>()),
         (&[2, 3, 3, 4][..], vec![0, 0])
     );
-    // Through `locate`'s neighbour `open`: a folder path without train/test is the training set.
-    let opened =
-        baeum_vision::datasets::open(root.to_str().unwrap(), None, true, ColorMode::Rgb, None)
-            .unwrap();
-    assert_eq!(opened.len(), 4);
+    // Through `locate`'s neighbour `open`: a folder without train/ and test/ is split by class,
+    // a fifth of each for the test split (here 1.6 → 1 and 0.4 → 0 per class, the remainders
+    // dealt in turn: cat's to train, dog's to test), the same images every time.
+    let open = |train| {
+        baeum_vision::datasets::open(root.to_str().unwrap(), None, train, ColorMode::Rgb, None)
+            .unwrap()
+    };
+    let (tr, te) = (open(true), open(false));
+    assert_eq!(
+        (tr.class_counts(), te.class_counts()),
+        (vec![2, 1], vec![0, 1])
+    );
+    assert_eq!(
+        open(false).images().to_vec::<f32>(),
+        te.images().to_vec::<f32>()
+    );
+    // test/ without train/ is refused, naming what is missing.
+    std::fs::create_dir_all(root.join("test/cat")).unwrap();
+    let e = baeum_vision::datasets::open(root.to_str().unwrap(), None, true, ColorMode::Rgb, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no train/ folder"), "{e}");
     std::fs::remove_dir_all(&root).unwrap();
 }
 

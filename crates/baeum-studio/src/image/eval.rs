@@ -62,12 +62,19 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let config = RunConfig::load_beside(&args.checkpoint)?;
     let model = load_model(&args.checkpoint, &config)?;
     let data_name = args.data.clone().unwrap_or_else(|| config.data.clone());
+    // An image folder is read as the model was trained: its channels and its image size.
+    let [c, h, w] = config.input_shape;
+    let mode = if c == 1 {
+        ColorMode::Gray
+    } else {
+        ColorMode::Rgb
+    };
     let test = open(
         &data_name,
         args.data_dir.as_deref(),
         false,
-        ColorMode::Rgb,
-        None,
+        mode,
+        Some((h, w)),
     )?;
     check_matches(&test, &config, &data_name)?;
     let images = normalize(test.images(), &config.mean, &config.std);

@@ -13,6 +13,7 @@ mod eval;
 mod predict;
 mod report;
 mod train;
+mod transfer;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,9 @@ pub enum ImageCommand {
     Eval(EvalArgs),
     /// Classifies image files with a checkpoint: the top classes with probabilities.
     Predict(PredictArgs),
+    /// Transfer learning (COURSE §9): trains on the same data from scratch, with the
+    /// --init-from network's features frozen, and fine-tuning all of it; compares the three.
+    Transfer(TrainArgs),
 }
 
 #[derive(Args, Clone, Debug)]
@@ -39,6 +43,10 @@ pub struct TrainArgs {
     /// Where named data sets are looked for (default: $BAEUM_DATA or ~/.cache/baeum).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Read an image folder's images as one gray channel (default: RGB, as PyTorch's
+    /// ImageFolder does).
+    #[arg(long)]
+    pub gray: bool,
     /// lenet5, cnn, alexnet, alexnet_paper, vgg11, vgg16, resnet18, resnet34, resnet50,
     /// resnet_cifar (default: cnn for 1-channel data, resnet_cifar for colour).
     #[arg(long)]
@@ -129,5 +137,6 @@ pub fn run(command: ImageCommand) -> baeum::Result<()> {
         ImageCommand::Train(args) => train::train(&args).map(|_| ()),
         ImageCommand::Eval(args) => eval::eval(&args),
         ImageCommand::Predict(args) => predict::predict(&args),
+        ImageCommand::Transfer(args) => transfer::transfer(&args),
     }
 }

@@ -28,6 +28,8 @@ pub struct TrainOutcome {
     pub summary: ClassificationSummary,
     pub seconds_per_epoch: f64,
     pub epochs_run: usize,
+    pub train_examples: usize,
+    pub trainable_parameters: usize,
 }
 
 /// (x − mean) / std per channel of images `[N, C, H, W]`.
@@ -207,8 +209,13 @@ pub fn init_from(model: &dyn VisionModel, checkpoint: &Path, classes: &[String])
 /// Runs `baeum image train`.
 pub fn train(args: &TrainArgs) -> Result<TrainOutcome> {
     let data_dir = args.data_dir.as_deref();
-    let full = open(&args.data, data_dir, true, ColorMode::Rgb, None)?;
-    let test = open(&args.data, data_dir, false, ColorMode::Rgb, None)?;
+    let mode = if args.gray {
+        ColorMode::Gray
+    } else {
+        ColorMode::Rgb
+    };
+    let full = open(&args.data, data_dir, true, mode, None)?;
+    let test = open(&args.data, data_dir, false, mode, None)?;
     let classes = full.classes().to_vec();
     let [c, h, w] = full.image_shape();
     if test.image_shape() != [c, h, w] {
@@ -403,5 +410,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainOutcome> {
         summary,
         seconds_per_epoch: seconds / epochs_run as f64,
         epochs_run,
+        train_examples: train_raw.len(),
+        trainable_parameters: model.num_parameters(true),
     })
 }

@@ -30,6 +30,11 @@ impl ClassificationSummary {
         self.confusion.accuracy()
     }
 
+    /// The unweighted mean of the per-class F1 scores.
+    pub fn macro_f1(&self) -> f64 {
+        self.confusion.precision_recall_f1(Average::Macro).f1[0]
+    }
+
     /// `metrics.json`: `test_accuracy`, `macro_f1`, `per_class` (precision, recall, f1,
     /// support by class name), `confusion_matrix` (rows: true class), `classes`, plus `extra`.
     pub fn to_json(&self, extra: &[(&str, Value)]) -> Value {

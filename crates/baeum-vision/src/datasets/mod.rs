@@ -34,6 +34,12 @@ pub use idx::{
 
 use crate::bail;
 
+/// The share of each class held out for the test split of a data set that has none on disk
+/// (the 8×8 digits, a digits CSV, an image folder without `test/`).
+pub const TEST_FRACTION: f64 = 0.2;
+/// The seed of that split: the same images land in the test split on every run.
+pub const SPLIT_SEED: u64 = Digits::SPLIT_SEED;
+
 /// Labelled images in memory: images `[N, C, H, W]` (f32) and labels `[N]` (i64 class indices),
 /// with the class names. A [`Dataset`] whose examples are `([C, H, W], label)`.
 #[derive(Clone, Debug)]
@@ -355,7 +361,7 @@ impl KnownDataset {
                     })?
                 };
                 Digits::read_csv(&file)?
-                    .train_test_split(0.2, Digits::SPLIT_SEED)
+                    .train_test_split(TEST_FRACTION, SPLIT_SEED)
                     .map(pick)
             }
             KnownDataset::Mnist => Mnist::load(locate(self, explicit)?, train),
@@ -415,8 +421,9 @@ pub fn locate(dataset: KnownDataset, explicit: Option<&Path>) -> Result<PathBuf>
 
 /// A data set named on the command line: a [`KnownDataset`] name, or a path to a folder of
 /// MNIST-style IDX files, CIFAR-10 batches, a digits CSV, or an image folder. An image folder
-/// with `train/` and `test/` (or `val/`) sub-folders gives those splits; one without is the
-/// training split only (split it with [`ImageDataset::train_test_split`]). `size` resizes
+/// with `train/` and `test/` (or `val/`) sub-folders gives those splits; one without (or with
+/// `train/` only) is split by class, [`TEST_FRACTION`] of each class for the test split, with
+/// [`SPLIT_SEED`], as a digits CSV is. `size` resizes
 /// image-folder images (they must otherwise share one size); `mode` is their colour.
 pub fn open(
     spec: &str,
@@ -439,7 +446,7 @@ pub fn open(
     }
     if path.is_file() {
         return Digits::read_csv(path)?
-            .train_test_split(0.2, Digits::SPLIT_SEED)
+            .train_test_split(TEST_FRACTION, SPLIT_SEED)
             .map(|(tr, te)| if train { tr } else { te });
     }
     if idx::has_idx_files(path) {
@@ -448,28 +455,34 @@ pub fn open(
     if KnownDataset::Cifar10.is_in(path) {
         return Cifar10::load(path, train);
     }
-    let split_dir = if train {
-        ["train"].iter().map(|s| path.join(s)).find(|p| p.is_dir())
-    } else {
-        ["test", "val"]
-            .iter()
-            .map(|s| path.join(s))
-            .find(|p| p.is_dir())
+    let train_dir = path.join("train");
+    let test_dir = ["test", "val"]
+        .iter()
+        .map(|s| path.join(s))
+        .find(|p| p.is_dir());
+    let load = |root: &Path| {
+        let mut folder = ImageFolder::new(root)?.color(mode);
+        if let Some((h, w)) = size {
+            folder = folder.resize(h, w);
+        }
+        folder.to_memory()
     };
-    let root = match split_dir {
-        Some(d) => d,
-        None if train => path.to_path_buf(),
-        None => bail!(
+    match (train_dir.is_dir(), test_dir) {
+        (true, Some(test_dir)) => load(if train { &train_dir } else { &test_dir }),
+        (false, Some(test_dir)) => bail!(
             Io,
-            "{}: no test/ or val/ folder for the test split (split the training images with ImageDataset::train_test_split)",
-            path.display()
+            "{}: has {} but no train/ folder beside it",
+            path.display(),
+            test_dir.display()
         ),
-    };
-    let mut folder = ImageFolder::new(&root)?.color(mode);
-    if let Some((h, w)) = size {
-        folder = folder.resize(h, w);
+        // No test split on disk: hold out a fifth of each class, the same fifth every time.
+        (has_train, None) => {
+            let root = if has_train { &train_dir } else { path };
+            load(root)?
+                .train_test_split(TEST_FRACTION, SPLIT_SEED)
+                .map(|(tr, te)| if train { tr } else { te })
+        }
     }
-    folder.to_memory()
 }
 
 /// An IDX folder given by path: Fashion-MNIST's class names when the folder's name says

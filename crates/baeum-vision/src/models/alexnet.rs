@@ -8,8 +8,8 @@ use baeum::nn::{self, AdaptiveAvgPool2d, Dropout, Forward, LocalResponseNorm, Re
 use baeum::{Generator, Result, Tensor};
 
 use super::{
-    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_flat, check_input, last_of,
-    model_dtype, out_size, pool, run_seq, seq_names,
+    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_flat, check_input, head_config,
+    last_of, out_size, pool, run_seq, seq_names,
 };
 
 /// The classifier both layouts share: dropout → fc(in, 4096) → relu → dropout → fc(4096) →
@@ -96,8 +96,7 @@ impl VisionModel for AlexNet {
         "classifier.6".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check("alexnet")?;
+        let config = head_config(self, "alexnet", num_classes)?;
         let head = Maker::new(&config, g).linear(4096, num_classes, Init::Default);
         self.classifier.set(6, head);
         self.num_classes = num_classes;
@@ -117,12 +116,6 @@ impl VisionModel for AlexNet {
         let y = run_seq(&self.features, "features", x.clone(), t)?;
         let y = t.at("avgpool", self.avgpool.forward(&y)?)?;
         run_seq(&self.classifier, "classifier", y.flatten(1, -1), t)
-    }
-}
-
-impl Forward for AlexNet {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }
 
@@ -209,8 +202,7 @@ impl VisionModel for AlexNetPaper {
         "classifier.6".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check("alexnet_paper")?;
+        let config = head_config(self, "alexnet_paper", num_classes)?;
         let init = Init::Normal {
             std: 0.01,
             bias: 0.0,
@@ -233,11 +225,5 @@ impl VisionModel for AlexNetPaper {
         let y = run_seq(&self.features, "features", x.clone(), t)?;
         let flat = check_flat("alexnet_paper", x, &y, self.flat)?;
         run_seq(&self.classifier, "classifier", flat, t)
-    }
-}
-
-impl Forward for AlexNetPaper {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }

@@ -6,7 +6,7 @@ use baeum::nn::{self, Conv2d, Dropout, Forward, Linear, MaxPool2d};
 use baeum::{Generator, Result, Tensor};
 
 use super::{
-    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_flat, check_input, model_dtype,
+    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_flat, check_input, head_config,
     out_size,
 };
 
@@ -75,8 +75,7 @@ impl VisionModel for MnistCnn {
         "fc2".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check("cnn")?;
+        let config = head_config(self, "cnn", num_classes)?;
         self.fc2 = Maker::new(&config, g).linear(128, num_classes, Init::Default);
         self.num_classes = num_classes;
         Ok(())
@@ -102,11 +101,5 @@ impl VisionModel for MnistCnn {
         let y = t.at("relu3", y.relu())?;
         let y = t.at("dropout2", self.dropout2.forward(&y)?)?;
         t.at("fc2", self.fc2.forward(&y)?)
-    }
-}
-
-impl Forward for MnistCnn {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }

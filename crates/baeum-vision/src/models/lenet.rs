@@ -7,7 +7,7 @@ use baeum::nn::{self, Conv2d, Forward, Linear, MaxPool2d};
 use baeum::{Generator, Result, Tensor};
 
 use super::{
-    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_flat, check_input, model_dtype,
+    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_flat, check_input, head_config,
     out_size,
 };
 
@@ -77,8 +77,7 @@ impl VisionModel for LeNet5 {
         "fc3".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check("lenet5")?;
+        let config = head_config(self, "lenet5", num_classes)?;
         self.fc3 = Maker::new(&config, g).linear(84, num_classes, Init::Default);
         self.num_classes = num_classes;
         Ok(())
@@ -105,11 +104,5 @@ impl VisionModel for LeNet5 {
         let y = t.at("fc2", self.fc2.forward(&y)?)?;
         let y = t.at("relu4", y.relu())?;
         t.at("fc3", self.fc3.forward(&y)?)
-    }
-}
-
-impl Forward for LeNet5 {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }

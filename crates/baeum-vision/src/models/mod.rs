@@ -487,6 +487,38 @@ pub(crate) fn model_dtype<M: baeum::nn::Module>(model: &M) -> DType {
     model.float_dtype().unwrap_or(DType::F32)
 }
 
+/// The config a new head of `model` is made with by `replace_head`: its dtype, checked.
+pub(crate) fn head_config<M: baeum::nn::Module>(
+    model: &M,
+    arch: &str,
+    num_classes: usize,
+) -> Result<ModelConfig> {
+    let config = ModelConfig::new(num_classes).dtype(model_dtype(model));
+    config.check(arch)?;
+    Ok(config)
+}
+
+/// Every model's plain forward pass is its tapped one with a tap that fires nowhere.
+macro_rules! forward_untapped {
+    ($($model:ty),*) => {$(
+        impl baeum::nn::Forward for $model {
+            fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                self.forward_tapped(x, &mut Tap::none())
+            }
+        }
+    )*};
+}
+
+forward_untapped!(
+    AlexNet,
+    AlexNetPaper,
+    MnistCnn,
+    LeNet5,
+    ResNet,
+    CifarResNet,
+    Vgg
+);
+
 /// The index of the last layer of type `ty` in a `Sequential` (`ReLU` for the CAM layer).
 pub(crate) fn last_of(seq: &Sequential, ty: &str) -> Option<usize> {
     seq.iter()

@@ -8,7 +8,7 @@ use crate::bail;
 use baeum::nn::{self, AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Forward, Layer, Linear, MaxPool2d};
 use baeum::{Generator, Result, Tensor};
 
-use super::{ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_input, model_dtype};
+use super::{ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_input, head_config};
 
 /// Convolutions start from kaiming_normal (fan_out, ReLU), batch norms at weight 1, bias 0,
 /// as torchvision initialises ResNets.
@@ -275,8 +275,7 @@ impl VisionModel for ResNet {
         "fc".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check(self.arch)?;
+        let config = head_config(self, self.arch, num_classes)?;
         self.fc = Maker::new(&config, g).linear(self.fc_in, num_classes, Init::Default);
         self.num_classes = num_classes;
         Ok(())
@@ -305,12 +304,6 @@ impl VisionModel for ResNet {
         }
         let y = t.at("avgpool", self.avgpool.forward(&y)?)?;
         t.at("fc", self.fc.forward(&y.flatten(1, -1))?)
-    }
-}
-
-impl Forward for ResNet {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }
 
@@ -408,8 +401,7 @@ impl VisionModel for CifarResNet {
         "fc".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check("resnet_cifar")?;
+        let config = head_config(self, "resnet_cifar", num_classes)?;
         self.fc = Maker::new(&config, g).linear(64, num_classes, Init::Default);
         self.num_classes = num_classes;
         Ok(())
@@ -435,11 +427,5 @@ impl VisionModel for CifarResNet {
         }
         let y = t.at("avgpool", self.avgpool.forward(&y)?)?;
         t.at("fc", self.fc.forward(&y.flatten(1, -1))?)
-    }
-}
-
-impl Forward for CifarResNet {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }

@@ -6,7 +6,7 @@ use baeum::nn::{self, AdaptiveAvgPool2d, Dropout, Forward, MaxPool2d, ReLU, Sequ
 use baeum::{Generator, Result, Tensor};
 
 use super::{
-    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_input, last_of, model_dtype,
+    ConvSpec, Init, Maker, ModelConfig, Tap, VisionModel, check_input, head_config, last_of,
     run_seq, seq_names,
 };
 
@@ -105,8 +105,7 @@ impl VisionModel for Vgg {
         "classifier.6".into()
     }
     fn replace_head(&mut self, num_classes: usize, g: &mut Generator) -> Result<()> {
-        let config = ModelConfig::new(num_classes).dtype(model_dtype(self));
-        config.check(self.arch)?;
+        let config = head_config(self, self.arch, num_classes)?;
         let head = Maker::new(&config, g).linear(4096, num_classes, LINEAR_INIT);
         self.classifier.set(6, head);
         self.num_classes = num_classes;
@@ -126,11 +125,5 @@ impl VisionModel for Vgg {
         let y = run_seq(&self.features, "features", x.clone(), t)?;
         let y = t.at("avgpool", self.avgpool.forward(&y)?)?;
         run_seq(&self.classifier, "classifier", y.flatten(1, -1), t)
-    }
-}
-
-impl Forward for Vgg {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_tapped(x, &mut Tap::none())
     }
 }
