@@ -215,120 +215,6 @@ pub fn heading(out: &mut dyn Write, text: &str) -> io::Result<()> {
     writeln!(out, "── {text}")
 }
 
-/// A colour per series in the lectures' pictures (matplotlib's default cycle).
-pub const COLOURS: [&str; 8] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-];
-
-/// A small SVG writer for the lectures' pictures: a white canvas of `width × height` pixels
-/// (y grows downwards) and the few shapes the pictures use. Text is escaped.
-pub struct Svg {
-    text: String,
-}
-
-impl Svg {
-    pub fn new(width: f64, height: f64) -> Svg {
-        Svg {
-            text: format!(
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-                 viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-                 <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-            ),
-        }
-    }
-
-    /// A line through `points`, dashed or solid.
-    pub fn polyline(
-        &mut self,
-        points: &[(f64, f64)],
-        colour: &str,
-        stroke_width: f64,
-        dashed: bool,
-    ) {
-        let points: Vec<String> = points
-            .iter()
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
-            .collect();
-        self.text.push_str(&format!(
-            "<polyline fill=\"none\" {} points=\"{}\"/>\n",
-            stroke(colour, stroke_width, dashed),
-            points.join(" ")
-        ));
-    }
-
-    /// A straight segment, dashed or solid.
-    pub fn line(
-        &mut self,
-        from: (f64, f64),
-        to: (f64, f64),
-        colour: &str,
-        stroke_width: f64,
-        dashed: bool,
-    ) {
-        self.text.push_str(&format!(
-            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" {}/>\n",
-            from.0,
-            from.1,
-            to.0,
-            to.1,
-            stroke(colour, stroke_width, dashed)
-        ));
-    }
-
-    /// A circle; `"none"` for no fill or no outline.
-    pub fn circle(&mut self, centre: (f64, f64), radius: f64, fill: &str, stroke: &str) {
-        self.text.push_str(&format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius}\" fill=\"{fill}\" stroke=\"{stroke}\"/>\n",
-            centre.0, centre.1
-        ));
-    }
-
-    /// Text with its baseline at `at`; `anchor` is `"start"`, `"middle"` or `"end"`.
-    pub fn text(&mut self, at: (f64, f64), text: &str, anchor: &str) {
-        self.text.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>\n",
-            at.0,
-            at.1,
-            escape_xml(text)
-        ));
-    }
-
-    /// A legend from `top_left` down: a short line in each entry's colour (dashed or solid),
-    /// then its label.
-    pub fn legend(&mut self, top_left: (f64, f64), entries: &[(String, &str, bool)]) {
-        for (i, (label, colour, dashed)) in entries.iter().enumerate() {
-            let y = top_left.1 + 18.0 * i as f64;
-            let x = top_left.0;
-            self.line((x, y), (x + 20.0, y), colour, 3.0, *dashed);
-            self.text((x + 26.0, y + 4.0), label, "start");
-        }
-    }
-
-    /// The finished picture.
-    pub fn finish(mut self) -> String {
-        self.text.push_str("</svg>\n");
-        self.text
-    }
-}
-
-/// The stroke attributes of a line.
-fn stroke(colour: &str, width: f64, dashed: bool) -> String {
-    let dash = if dashed {
-        " stroke-dasharray=\"6,4\""
-    } else {
-        ""
-    };
-    format!("stroke=\"{colour}\" stroke-width=\"{width}\"{dash}")
-}
-
-/// `text` with the characters XML gives a meaning to replaced by entities.
-fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,18 +255,6 @@ mod tests {
         let labels = z.labels().to_vec::<i64>();
         assert_eq!(labels.iter().max(), Some(&6));
         assert_eq!(labels.iter().min(), Some(&0));
-    }
-
-    #[test]
-    fn svg_escapes_text_and_closes() {
-        let mut svg = Svg::new(100.0, 50.0);
-        svg.text((1.0, 2.0), "a < b & c", "start");
-        svg.polyline(&[(0.0, 0.0), (10.0, 5.0)], COLOURS[0], 1.5, true);
-        let text = svg.finish();
-        assert!(text.starts_with("<svg") && text.ends_with("</svg>\n"));
-        assert!(text.contains(">a &lt; b &amp; c</text>"), "{text}");
-        assert!(text.contains("points=\"0.0,0.0 10.0,5.0\""), "{text}");
-        assert!(text.contains("stroke-dasharray"));
     }
 
     #[test]

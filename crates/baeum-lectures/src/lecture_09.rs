@@ -23,7 +23,9 @@ use baeum::optim::{Adam, Optimizer, l2_penalty};
 use baeum::train::{EarlyStopping, History, Trainer, TrainerConfig, predict};
 use baeum::{DType, Generator, Tensor};
 
-use crate::common::{COLOURS, DIABETES_CSV, Svg, Table, heading, or_io, title};
+use baeum_plot::{Anchor, PALETTE, Svg};
+
+use crate::common::{DIABETES_CSV, Table, heading, or_io, title};
 
 /// Rows the networks train on (of 759): few, so that a wide net can memorise them.
 pub const TRAIN_ROWS: usize = 64;
@@ -449,35 +451,54 @@ pub fn svg(report: &Report) -> String {
         )
     };
     let mut svg = Svg::new(PLOT_WIDTH, PLOT_HEIGHT);
-    svg.text(
+    let text = |svg: &mut Svg, (x, y): (f64, f64), t: &str, anchor| {
+        svg.text(x, y, t, anchor, 12.0, "black")
+    };
+    text(
+        &mut svg,
         (PLOT_WIDTH / 2.0, 18.0),
         &format!(
             "Diabetes, {} training rows: training (dashed) and validation (solid) loss",
             report.train_rows
         ),
-        "middle",
+        Anchor::Middle,
     );
     let axis = "#444444";
-    svg.line((left, top), (left, top + h), axis, 1.0, false);
-    svg.line((left, top + h), (left + w, top + h), axis, 1.0, false);
+    svg.line(left, top, left, top + h, axis, 1.0);
+    svg.line(left, top + h, left + w, top + h, axis, 1.0);
     let mut tick = 0.0;
     while tick <= y_max + 1e-9 {
         let (_, y) = at(1.0, tick);
-        svg.line((left - 4.0, y), (left, y), axis, 1.0, false);
-        svg.line((left, y), (left + w, y), "#eeeeee", 1.0, false);
-        svg.text((left - 8.0, y + 4.0), &format!("{tick:.2}"), "end");
+        svg.line(left - 4.0, y, left, y, axis, 1.0);
+        svg.line(left, y, left + w, y, "#eeeeee", 1.0);
+        text(
+            &mut svg,
+            (left - 8.0, y + 4.0),
+            &format!("{tick:.2}"),
+            Anchor::End,
+        );
         tick += 0.25;
     }
     let step = (longest / 5).max(1);
     for epoch in (0..=longest).step_by(step).map(|e| e.max(1)) {
         let (x, _) = at(epoch as f64, 0.0);
-        svg.line((x, top + h), (x, top + h + 4.0), axis, 1.0, false);
-        svg.text((x, top + h + 18.0), &epoch.to_string(), "middle");
+        svg.line(x, top + h, x, top + h + 4.0, axis, 1.0);
+        text(
+            &mut svg,
+            (x, top + h + 18.0),
+            &epoch.to_string(),
+            Anchor::Middle,
+        );
     }
-    svg.text((left + w / 2.0, PLOT_HEIGHT - 10.0), "epoch", "middle");
-    svg.text((14.0, top + h / 2.0), "loss", "middle");
+    text(
+        &mut svg,
+        (left + w / 2.0, PLOT_HEIGHT - 10.0),
+        "epoch",
+        Anchor::Middle,
+    );
+    svg.vertical_text(14.0, top + h / 2.0, "loss", 12.0);
     let mut legend = Vec::new();
-    for (r, colour) in report.runs.iter().zip(COLOURS.iter().cycle()) {
+    for (r, colour) in report.runs.iter().zip(PALETTE.iter().cycle()) {
         for (key, dashed) in [("loss", true), ("val_loss", false)] {
             let points: Vec<(f64, f64)> = r
                 .history
@@ -488,20 +509,16 @@ pub fn svg(report: &Report) -> String {
                 .collect();
             svg.polyline(&points, colour, 1.5, dashed);
         }
-        legend.push((r.cure.name().to_string(), *colour, false));
+        legend.push((r.cure.name(), *colour, false));
         if r.cure == Cure::EarlyStopping {
             // Where early stopping went back to.
-            svg.circle(
-                at(r.best_epoch as f64, r.best_val_loss.min(y_max)),
-                4.0,
-                "none",
-                colour,
-            );
+            let (x, y) = at(r.best_epoch as f64, r.best_val_loss.min(y_max));
+            svg.ring(x, y, 4.0, colour);
         }
     }
-    legend.push(("training (dashed)".to_string(), axis, true));
-    legend.push(("validation (solid)".to_string(), axis, false));
-    svg.legend((PLOT_WIDTH - right + 20.0, top + 10.0), &legend);
+    legend.push(("training (dashed)", axis, true));
+    legend.push(("validation (solid)", axis, false));
+    svg.legend(PLOT_WIDTH - right + 20.0, top + 10.0, &legend);
     svg.finish()
 }
 

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use baeum::Tensor;
 use baeum::optim::{Adadelta, Adagrad, Adam, NAdam, Optimizer, Rmsprop, Sgd};
 
-use crate::common::{COLOURS, Svg, heading, or_io, title};
+use baeum_plot::{Anchor, PALETTE, Svg};
+
+use crate::common::{heading, or_io, title};
 
 /// The start point of every run.
 pub const START: (f64, f64) = (-1.5, 2.0);
@@ -190,11 +192,12 @@ pub fn svg(report: &Report) -> String {
             let y = VIEW.2 + (VIEW.3 - VIEW.2) * j as f64 / n as f64;
             let f = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
             if levels.iter().any(|&l| (f / l).ln().abs() < 0.04) {
-                svg.circle(to_pixels(x, y), 0.8, "#bbbbbb", "none");
+                let (px, py) = to_pixels(x, y);
+                svg.circle(px, py, 0.8, "#bbbbbb");
             }
         }
     }
-    for (run, colour) in report.runs.iter().zip(COLOURS.iter().cycle()) {
+    for (run, colour) in report.runs.iter().zip(PALETTE.iter().cycle()) {
         let points: Vec<(f64, f64)> = run
             .path
             .iter()
@@ -204,17 +207,28 @@ pub fn svg(report: &Report) -> String {
     }
     let (mx, my) = to_pixels(1.0, 1.0);
     let (sx, sy) = to_pixels(START.0, START.1);
-    svg.circle((mx, my), 4.0, "black", "none");
-    svg.text((mx + 6.0, my), "minimum (1, 1)", "start");
-    svg.circle((sx, sy), 4.0, "none", "black");
-    svg.text((sx + 6.0, sy - 6.0), "start (−1.5, 2)", "start");
-    let legend: Vec<(String, &str, bool)> = report
+    svg.circle(mx, my, 4.0, "black");
+    svg.text(mx + 6.0, my, "minimum (1, 1)", Anchor::Start, 12.0, "black");
+    svg.ring(sx, sy, 4.0, "black");
+    svg.text(
+        sx + 6.0,
+        sy - 6.0,
+        "start (−1.5, 2)",
+        Anchor::Start,
+        12.0,
+        "black",
+    );
+    let labels: Vec<String> = report
         .runs
         .iter()
-        .zip(COLOURS.iter().cycle())
-        .map(|(run, colour)| (format!("{} (lr {})", run.name, run.lr), *colour, false))
+        .map(|run| format!("{} (lr {})", run.name, run.lr))
         .collect();
-    svg.legend((SIZE + 10.0, 20.0), &legend);
+    let legend: Vec<(&str, &str, bool)> = labels
+        .iter()
+        .zip(PALETTE.iter().cycle())
+        .map(|(label, colour)| (label.as_str(), *colour, false))
+        .collect();
+    svg.legend(SIZE + 10.0, 20.0, &legend);
     svg.finish()
 }
 

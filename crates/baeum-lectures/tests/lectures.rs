@@ -438,7 +438,8 @@ fn lecture_09_overfitting_and_its_cures() {
     // The curves: one CSV per run with a row per epoch, and the SVG with two lines per run.
     let svg = lecture_09::svg(&r);
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    assert_eq!(svg.matches("<polyline").count(), 2 * r.runs.len());
+    // Training and validation curves per run, a legend swatch per run and two for the styles.
+    assert_eq!(svg.matches("<polyline").count(), 3 * r.runs.len() + 2);
     let dir = std::env::temp_dir().join(format!("baeum-lecture-09-{}", std::process::id()));
     let written = lecture_09::save_curves(&r, &dir).unwrap();
     assert_eq!(written.len(), r.runs.len() + 1);
@@ -641,7 +642,8 @@ fn lecture_11_optimizers_on_rosenbrock() {
     }
     let svg = lecture_11::svg(&r);
     assert!(svg.starts_with("<svg"));
-    assert_eq!(svg.matches("<polyline").count(), 8);
+    // A path and a legend swatch per optimizer.
+    assert_eq!(svg.matches("<polyline").count(), 2 * 8);
     assert!(svg.contains("NAdam (lr 0.03)"));
     assert!(svg.trim_end().ends_with("</svg>"));
 }

@@ -224,16 +224,14 @@ impl LineChart {
             } else {
                 svg.polyline(&pts, colour, 2.0, s.dashed);
             }
-            let ly = top + 14.0 + 18.0 * i as f64;
-            let lx = left + pw + 12.0;
-            svg.polyline(
-                &[(lx, ly - 4.0), (lx + 22.0, ly - 4.0)],
-                colour,
-                3.0,
-                s.dashed,
-            );
-            svg.text(lx + 28.0, ly, &s.name, Anchor::Start, 12.0, "black");
         }
+        let legend: Vec<(&str, &str, bool)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), PALETTE[i % PALETTE.len()], s.dashed))
+            .collect();
+        svg.legend(left + pw + 12.0, top + 14.0, &legend);
         svg.finish()
     }
 }

@@ -22,4 +22,4 @@ pub use colour::{Colormap, PALETTE};
 pub use grid::{GridImage, ImageGrid};
 pub use heatmap::Heatmap;
 pub use page::Page;
-pub use svg::Svg;
+pub use svg::{Anchor, Svg};

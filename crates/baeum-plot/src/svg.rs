@@ -123,6 +123,24 @@ impl Svg {
         );
     }
 
+    /// A circle's outline only.
+    pub fn ring(&mut self, x: f64, y: f64, r: f64, stroke: &str) {
+        let _ = writeln!(
+            self.body,
+            "<circle cx=\"{x:.2}\" cy=\"{y:.2}\" r=\"{r}\" fill=\"none\" stroke=\"{stroke}\"/>"
+        );
+    }
+
+    /// A legend from (x, y) down, 18 px a row: a short line in each entry's colour (dashed or
+    /// solid), then its label. Entries are (label, colour, dashed).
+    pub fn legend(&mut self, x: f64, y: f64, entries: &[(&str, &str, bool)]) {
+        for (i, (label, colour, dashed)) in entries.iter().enumerate() {
+            let ly = y + 18.0 * i as f64;
+            self.polyline(&[(x, ly - 4.0), (x + 22.0, ly - 4.0)], colour, 3.0, *dashed);
+            self.text(x + 28.0, ly, label, Anchor::Start, 12.0, "black");
+        }
+    }
+
     /// Text at (x, y) (the baseline), escaped.
     pub fn text(&mut self, x: f64, y: f64, text: &str, anchor: Anchor, size: f64, fill: &str) {
         let _ = writeln!(
