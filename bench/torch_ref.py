@@ -249,8 +249,8 @@ def w5(quick):
 
 
 def w6(quick):
-    """Linear regression H = W*x + b, x = y = [1, 2, 3], scalar W and b: forward, MSE,
-    backward and an SGD update per step; one call = 2000 steps from fresh parameters."""
+    """Linear regression H = W*x + b, x = y = [1, 2, 3], scalar W and b: zero_grad, forward,
+    MSE, backward and SGD's step (lr 0.01); one call = 2000 steps from fresh parameters."""
     steps = 2000
     x = torch.tensor([1.0, 2.0, 3.0])
     y = torch.tensor([1.0, 2.0, 3.0])
@@ -260,9 +260,10 @@ def w6(quick):
         b = torch.tensor(0.1, requires_grad=True)
         opt = torch.optim.SGD([w, b], lr=0.01)
         for _ in range(steps):
-            h = w * x + b
-            loss = ((h - y) ** 2).mean()
             opt.zero_grad()
+            h = w * x + b
+            d = h - y
+            loss = (d * d).mean()
             loss.backward()
             opt.step()
 
@@ -298,7 +299,7 @@ WORKLOADS = {"W0": w0, "EW": ew, "W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("workloads", nargs="*", default=["W6"])
+    p.add_argument("workloads", nargs="*", default=["W0", "EW"])  # as bench
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--threads", type=int, default=2)

@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run --release -p bench -- [--json] [--quick] [--threads N] [W0 EW W1 … W8 | all]
 //! ```
-//! With no workload named, runs W0 and EW.
+//! With no workload named, runs W0 and EW (as torch_ref.py does).
 
 use bench::Row;
 use bench::timing::peak_rss_mib;
