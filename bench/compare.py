@@ -104,7 +104,7 @@ def main():
         by_key = {key(r): r for r in theirs}
         for r in ours:
             t = by_key.get(key(r))
-            case = r["name"] if r["impl"] == "baeum" else f"{r['name']} ({r['impl']})"
+            case = r["name"] if r["impl"] == "baeum" else f"{r['name']} [{r['impl']}]"
             theirs_v = t["median"] if t else None
             line = {
                 "workload": r["workload"], "case": case, "metric": r["metric"],
