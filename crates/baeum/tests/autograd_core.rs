@@ -180,3 +180,60 @@ fn mixed_dtypes_get_gradients_in_their_own_dtype() {
     assert_eq!(b.grad().unwrap().dtype(), baeum::DType::F64);
     close(&a.grad().unwrap().to_vec(), &[3.0, 4.0]);
 }
+
+#[test]
+fn fast_backward_paths_equal_the_recorded_rules_bit_for_bit() {
+    // relu and max pooling compute their gradient in one kernel pass in a plain backward, and
+    // with recorded tensor operations under create_graph: both must give the same bits, with
+    // overlapping windows (stride 1) adding up, ties, zeros, and a NaN/infinite upstream
+    // gradient kept NaN where relu's slope is 0.
+    use baeum::nn::functional::{MaxPoolOptions, max_pool2d};
+    let mut g = baeum::Generator::new(7);
+    let x = Tensor::normal_with([2, 3, 5, 6], 0.0, 1.0, baeum::DType::F32, &mut g)
+        .round()
+        .requires_grad_(true);
+    let upstream = |shape: &[usize]| {
+        let n: usize = shape.iter().product();
+        let mut v: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        v[0] = f32::INFINITY;
+        v[1] = f32::NAN;
+        Tensor::from_vec(v, shape.to_vec())
+    };
+    let bits = |t: &Tensor| -> Vec<u32> {
+        t.contiguous()
+            .to_vec::<f32>()
+            .iter()
+            .map(|v| if v.is_nan() { u32::MAX } else { v.to_bits() })
+            .collect()
+    };
+    type Op = Box<dyn Fn(&Tensor) -> Tensor>;
+    let cases: [(&str, Op); 3] = [
+        ("relu", Box::new(|x: &Tensor| x.relu())),
+        (
+            "max_pool2d 2×2",
+            Box::new(|x: &Tensor| max_pool2d(x, &MaxPoolOptions::new(2)).unwrap()),
+        ),
+        (
+            "max_pool2d 3×3 stride 1",
+            Box::new(|x: &Tensor| max_pool2d(x, &MaxPoolOptions::new(3).stride(1)).unwrap()),
+        ),
+    ];
+    for (name, f) in cases {
+        let y = f(&x);
+        let gy = upstream(y.dims());
+        let plain = grad(
+            &[&y],
+            &[&x],
+            Some(std::slice::from_ref(&gy)),
+            BackwardOptions::default(),
+        )
+        .unwrap()[0]
+            .clone()
+            .unwrap();
+        let y = f(&x);
+        let recorded = grad(&[&y], &[&x], Some(&[gy]), BackwardOptions::create_graph()).unwrap()[0]
+            .clone()
+            .unwrap();
+        assert_eq!(bits(&plain), bits(&recorded), "{name}");
+    }
+}

@@ -111,7 +111,12 @@ pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan, out: &mut [T]
         }
     };
     let batch = plan.batch();
-    if batch > 1 && flops < LARGE {
+    // Whole products per thread when they share out evenly (a convolution's per-image
+    // products): no synchronisation inside each product, and each thread's operands stay in
+    // its own cache. Otherwise large products are split across threads one after another.
+    let threads = rayon::current_num_threads();
+    let even = batch >= 4 * threads || batch.is_multiple_of(threads);
+    if batch > 1 && (flops < LARGE || even) {
         out.par_chunks_mut(per)
             .enumerate()
             .for_each(|(i, dst)| one(i, dst, gemm::Parallelism::None));

@@ -173,6 +173,39 @@ fn max_pool_in<T: Float, const DEEP: bool>(x: &[T], plan: &PoolPlan) -> (Vec<T>,
     both.into_iter().unzip()
 }
 
+/// The gradient of a max pooling: each output's gradient `g` added at its window's argmax
+/// `indices` (flat within the plane, as [`max_pool`] gives them) of a zeroed `[planes,
+/// in_plane]` buffer; overlapping windows add up. Planes run in parallel when large.
+pub fn max_pool_adjoint<T: Float>(
+    g: &[T],
+    indices: &[i64],
+    planes: usize,
+    in_plane: usize,
+) -> Vec<T> {
+    let mut out = vec![T::zero(); planes * in_plane];
+    if planes == 0 || in_plane == 0 || g.is_empty() {
+        return out;
+    }
+    let out_plane = g.len() / planes;
+    let one = |((dst, g), idx): ((&mut [T], &[T]), &[i64])| {
+        for (&v, &i) in g.iter().zip(idx) {
+            dst[i as usize] = dst[i as usize] + v;
+        }
+    };
+    if planes > 1 && planes * (in_plane + out_plane) >= 1 << 14 {
+        out.par_chunks_mut(in_plane)
+            .zip(g.par_chunks(out_plane))
+            .zip(indices.par_chunks(out_plane))
+            .for_each(one);
+    } else {
+        out.chunks_mut(in_plane)
+            .zip(g.chunks(out_plane))
+            .zip(indices.chunks(out_plane))
+            .for_each(one);
+    }
+    out
+}
+
 /// The sum of every window divided by `div[0][a] · div[1][i] · div[2][j]` (one factor per
 /// output position along depth, height and width).
 pub fn avg_pool<T: Float>(x: &[T], plan: &PoolPlan, div: &[Vec<f64>; 3]) -> Vec<T> {

@@ -10,7 +10,7 @@
 //! `round` have gradient 0 everywhere.
 
 use crate::autograd::{Saved, grads, is_grad_enabled, record_op};
-use crate::kernels::map::map;
+use crate::kernels::map::{map, zip};
 use crate::tensor::dtype::num_like::FloatOps;
 use crate::tensor::{Element, Float, Numeric, Tensor};
 use crate::{numeric_or_panic, with_float_dtype};
@@ -107,6 +107,25 @@ fn with_zero_rule(op: &'static str, x: &Tensor, forward: impl FnOnce() -> Tensor
 /// 1.0 where `mask` is true, 0.0 elsewhere, in `like`'s dtype: a constant factor of a rule.
 fn indicator(mask: &Tensor, like: &Tensor) -> Tensor {
     mask.to_dtype(like.dtype())
+}
+
+/// ∂L/∂x of relu: `g · [x > 0]`. Outside create_graph (the usual backward) in one pass over
+/// both tensors, bit for bit what the recorded form gives (`g · 0` keeps a NaN or infinite
+/// `g` NaN), rather than a mask, a cast and a product.
+fn relu_backward(g: &Tensor, x: &Tensor) -> Tensor {
+    let fast = !is_grad_enabled() && g.dtype() == x.dtype() && g.shape() == x.shape();
+    let direct = fast.then(|| {
+        with_float_dtype!(
+            x.dtype(),
+            T => Some(zip::<T, T, T>(g, x, x.shape(), |g, v| {
+                if v > T::zero() { g } else { g * T::zero() }
+            })),
+            None
+        )
+    });
+    direct
+        .flatten()
+        .unwrap_or_else(|| g * indicator(&x.gt_scalar(0.0), g))
 }
 
 /// `a` where `x > 0`, else `b`.
@@ -269,7 +288,7 @@ impl Tensor {
                     T::zero()
                 })
             },
-            |g, x| g * indicator(&x.gt_scalar(0.0), g),
+            relu_backward,
         )
     }
 

@@ -10,9 +10,11 @@
 use std::sync::Arc;
 
 use super::conv::Sizes;
-use crate::autograd::{grads, record_op};
+use crate::autograd::{grads, is_grad_enabled, record_op};
 use crate::error::{Result, bail};
-use crate::kernels::pool::{PoolPlan, Span, avg_pool, avg_pool_backward, max_pool};
+use crate::kernels::pool::{
+    PoolPlan, Span, avg_pool, avg_pool_backward, max_pool, max_pool_adjoint,
+};
 use crate::tensor::Tensor;
 use crate::with_float_dtype;
 
@@ -376,6 +378,25 @@ fn max_pool_plan(
             let x_shape = x.shape().clone();
             move |g: &Tensor| {
                 // Each output's gradient goes to its window's argmax; overlapping windows add.
+                // Outside create_graph by the kernel, in one pass; recorded, by scatter_add.
+                if !is_grad_enabled() && g.dtype().is_float() {
+                    let gc = g.contiguous();
+                    let gi = with_float_dtype!(gc.dtype(), T => gc.with_slice::<T, _>(|d, l| {
+                        saved_indices.with_slice::<i64, _>(|ix, il| {
+                            let n = l.numel();
+                            Tensor::from_vec(
+                                max_pool_adjoint(
+                                    &d[l.offset..l.offset + n],
+                                    &ix[il.offset..il.offset + n],
+                                    planes as usize,
+                                    in_plane as usize,
+                                ),
+                                x_shape.clone(),
+                            )
+                        })
+                    }), unreachable!("checked to be float"));
+                    return grads([Some(gi)]);
+                }
                 let idx = saved_indices.reshape(&[planes, -1]);
                 let gi = Tensor::zeros_dtype([planes as usize, in_plane as usize], g.dtype())
                     .scatter_add(1, &idx, &g.reshape(&[planes, -1]));
