@@ -1,6 +1,6 @@
 //! `baeum image transfer`: COURSE §9's transfer-learning comparison. The same small labelled
 //! set is learnt three ways — from scratch, with a pretrained feature extractor frozen (only
-//! the new head trains), and with every pretrained weight fine-tuned — and the three test
+//! the classifier trains), and with every pretrained weight fine-tuned — and the three test
 //! accuracies are printed side by side and written to `comparison.json`.
 
 use std::path::Path;
@@ -30,7 +30,7 @@ const STARTS: [Start; 3] = [
     },
     Start {
         name: "frozen",
-        what: "pretrained features, frozen (only the head trains)",
+        what: "pretrained features, frozen (only the classifier trains)",
         pretrained: true,
         freeze: true,
     },
