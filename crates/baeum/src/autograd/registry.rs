@@ -110,7 +110,7 @@ pub const SHAPE_OPS: &[&str] = &[
     "cumprod",
 ];
 
-/// `nn/functional/{conv,pool,embedding}.rs` (normalisation and dropout are composed of the
+/// `nn/functional/{conv,pool,embedding,rnn}.rs` (normalisation and dropout are composed of the
 /// operations above and record no node of their own).
 pub const NN_OPS: &[&str] = &[
     // conv.rs
@@ -138,6 +138,8 @@ pub const NN_OPS: &[&str] = &[
     "avg_pool_backward",
     // embedding.rs
     "embedding",
+    // rnn.rs
+    "recurrence",
 ];
 
 /// `nn/functional/loss.rs` (fused losses with their own backward).

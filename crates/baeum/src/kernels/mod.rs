@@ -10,6 +10,7 @@ pub mod linalg;
 pub mod map;
 pub mod matmul;
 pub mod pool;
+pub mod recurrent;
 pub mod reduce;
 
 /// Element counts at or above this are split across threads.

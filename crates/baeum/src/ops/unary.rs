@@ -20,17 +20,6 @@ pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
 
 #[inline(always)]
-fn sigmoid<T: Float>(x: T) -> T {
-    // Two branches keep exp from overflowing for large |x|.
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
-
-#[inline(always)]
 fn softplus<T: Float>(x: T, beta: T, threshold: T) -> T {
     if x * beta > threshold {
         x
@@ -179,9 +168,9 @@ float_unary! {
     reciprocal => |v| T::one() / v, output |g, y| -(g * (y * y));
     sin => |v| v.sin(), input |g, x| g * x.cos();
     cos => |v| v.cos(), input |g, x| -(g * x.sin());
-    tanh => |v| v.tanh(), output |g, y| g * (1.0 - y * y);
+    tanh => |v| FloatOps::tanh(v), output |g, y| g * (1.0 - y * y);
     /// 1 / (1 + e^−x).
-    sigmoid => |v| sigmoid(v), output |g, y| g * y * (1.0 - y);
+    sigmoid => |v| FloatOps::sigmoid(v), output |g, y| g * y * (1.0 - y);
     /// SELU: scale · (x if x > 0 else α(e^x − 1)).
     selu => |v| T::c(SELU_SCALE) * if v > T::zero() { v } else { T::c(SELU_ALPHA) * v.exp_m1() },
         // e^min(x, 0): the branch not taken stays finite, so no 0·∞ reaches a gradient.
@@ -191,7 +180,7 @@ float_unary! {
             &(x.clamp_max(0.0).exp() * (SELU_SCALE * SELU_ALPHA)),
         );
     /// SiLU (swish): x · σ(x).
-    silu => |v| v * sigmoid(v), input |g, x| {
+    silu => |v| v * FloatOps::sigmoid(v), input |g, x| {
         let s = x.sigmoid();
         g * &s * ((1.0 - &s) * x + 1.0)
     };
@@ -201,7 +190,7 @@ float_unary! {
     /// GELU with the tanh approximation (PyTorch's `approximate="tanh"`).
     gelu_tanh => |v| {
         let inner = T::c((2.0 / std::f64::consts::PI).sqrt()) * (v + T::c(0.044715) * v * v * v);
-        T::c(0.5) * v * (T::one() + inner.tanh())
+        T::c(0.5) * v * (T::one() + FloatOps::tanh(inner))
     }, input |g, x| {
         // ½(1 + t) + ½x(1 − t²)·k(1 + 3c·x²), t = tanh(k(x + c·x³)).
         let k = (2.0 / std::f64::consts::PI).sqrt();
@@ -216,7 +205,7 @@ float_unary! {
         g / (&d * &d)
     };
     /// x · tanh(softplus(x)).
-    mish => |v| v * softplus(v, T::one(), T::c(20.0)).tanh(), input |g, x| {
+    mish => |v| v * FloatOps::tanh(softplus(v, T::one(), T::c(20.0))), input |g, x| {
         // tanh(sp(x)) + x·σ(x)·(1 − tanh²(sp(x))), as PyTorch's mish_backward.
         let t = x.softplus(1.0, 20.0).tanh();
         g * (&t + x * x.sigmoid() * (1.0 - &t * &t))

@@ -5,7 +5,9 @@
 use super::optimizer::{
     GenericOptimizer, ParamState, UpdateRule, builders, check, constructors, define_options, lerp,
 };
+use crate::kernels::{PARALLEL_CHUNK, PARALLEL_THRESHOLD};
 use crate::tensor::Float;
+use rayon::prelude::*;
 
 fn validate_adam(name: &str, lr: f64, betas: (f64, f64), eps: f64, wd: f64) -> crate::Result<()> {
     check(lr >= 0.0, name, "learning rate", lr)?;
@@ -83,31 +85,56 @@ fn adam_step<T: Float>(
     let (w1, b2, w2) = (T::c(1.0 - beta1), T::c(beta2), T::c(1.0 - beta2));
     let (eps, bc2_sqrt, wd) = (T::c(eps), T::c(bias_correction2_sqrt), T::c(weight_decay));
     let decay = T::c(1.0 - lr * weight_decay);
-    let [m, v, mut vmax] = st.buffers_opt_mut::<T, 3>(["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]);
+    let [m, v, vmax] = st.buffers_opt_mut::<T, 3>(["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]);
     let (m, v) = (m.expect("exp_avg created"), v.expect("exp_avg_sq created"));
-    for i in 0..n {
-        let mut d = if maximize { -g[i] } else { g[i] };
-        if weight_decay != 0.0 {
-            if decoupled {
-                p[i] = p[i] * decay;
-            } else {
-                d = d + wd * p[i];
+    // One run over a chunk; the options are loop-invariant, so the loops vectorise.
+    let run = |p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: Option<&mut [T]>| {
+        let n = p.len();
+        let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+        // The moments of element i, after applying its (decayed) gradient.
+        let mut moments = |i: usize, p: &mut [T]| {
+            let mut d = if maximize { -g[i] } else { g[i] };
+            if weight_decay != 0.0 {
+                if decoupled {
+                    p[i] = p[i] * decay;
+                } else {
+                    d = d + wd * p[i];
+                }
+            }
+            m[i] = lerp(m[i], d, w1);
+            v[i] = v[i] * b2 + w2 * d * d;
+            (m[i], v[i])
+        };
+        match vmax {
+            Some(vmax) => {
+                let vmax = &mut vmax[..n];
+                for i in 0..n {
+                    let (mi, vi) = moments(i, p);
+                    // torch.maximum: NaN wins.
+                    if vi > vmax[i] || vi.is_nan() {
+                        vmax[i] = vi;
+                    }
+                    p[i] = p[i] + neg_step_size * mi / (vmax[i].sqrt() / bc2_sqrt + eps);
+                }
+            }
+            None => {
+                for i in 0..n {
+                    let (mi, vi) = moments(i, p);
+                    p[i] = p[i] + neg_step_size * mi / (vi.sqrt() / bc2_sqrt + eps);
+                }
             }
         }
-        m[i] = lerp(m[i], d, w1);
-        v[i] = v[i] * b2 + w2 * d * d;
-        let second = match vmax.as_deref_mut() {
-            Some(vmax) => {
-                // torch.maximum: NaN wins.
-                if v[i] > vmax[i] || v[i].is_nan() {
-                    vmax[i] = v[i];
-                }
-                vmax[i]
-            }
-            None => v[i],
-        };
-        let denom = second.sqrt() / bc2_sqrt + eps;
-        p[i] = p[i] + neg_step_size * m[i] / denom;
+    };
+    match vmax {
+        None if n >= PARALLEL_THRESHOLD => {
+            let c = PARALLEL_CHUNK;
+            p.par_chunks_mut(c)
+                .zip(g.par_chunks(c))
+                .zip(m.par_chunks_mut(c))
+                .zip(v.par_chunks_mut(c))
+                .for_each(|(((p, g), m), v)| run(p, g, m, v, None));
+        }
+        vmax => run(p, g, m, v, vmax),
     }
 }
 

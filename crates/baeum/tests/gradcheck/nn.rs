@@ -1,7 +1,7 @@
 //! Gradcheck cases for `nn::functional`: convolutions in 1-3 dimensions (stride, padding,
 //! dilation, groups, transposed), unfold/fold, pooling in 1-3 dimensions (max, average,
-//! adaptive; ceil_mode, padding) and embedding. Convolutions, unfold/fold and average pools
-//! are checked to second order too (their backward rules are differentiable ops).
+//! adaptive; ceil_mode, padding), embedding and whole recurrent sequences. Convolutions,
+//! unfold/fold, average pools and the recurrences are checked to second order too.
 
 use super::{Case, uniform};
 use baeum::Tensor;
@@ -356,9 +356,105 @@ fn other_cases() -> Vec<Case> {
     ]
 }
 
+/// A whole sequence through `recurrent` (the `recurrence` op): inputs are x `[T, B, I]`, then
+/// per direction W_ih, W_hh, and (with `bias`) b_ih, b_hh, then h0 (and c0) when `state`.
+/// Returns output, h_n and c_n flattened into one vector, so every packed row is checked.
+fn sequence(x: &[Tensor], mode: RnnMode, dirs: usize, bias: bool, state: bool) -> Tensor {
+    let per = if bias { 4 } else { 2 };
+    let weights: Vec<CellWeights> = (0..dirs)
+        .map(|d| {
+            let w = &x[1 + d * per..1 + (d + 1) * per];
+            CellWeights::new(&w[0], &w[1], bias.then(|| &w[2]), bias.then(|| &w[3]))
+        })
+        .collect();
+    let s = 1 + dirs * per;
+    let (h0, c0) = if state {
+        (Some(&x[s]), (mode == RnnMode::Lstm).then(|| &x[s + 1]))
+    } else {
+        (None, None)
+    };
+    let opts = RecurrentOptions {
+        mode,
+        num_layers: 1,
+        bidirectional: dirs == 2,
+        batch_first: false,
+        dropout: 0.0,
+        training: true,
+    };
+    let out = recurrent(&x[0], h0, c0, &weights, opts, &mut baeum::Generator::new(0)).unwrap();
+    let mut parts = vec![out.output.reshape(&[-1]), out.h_n.reshape(&[-1])];
+    if let Some(c) = out.c_n {
+        parts.push(c.reshape(&[-1]));
+    }
+    let refs: Vec<&Tensor> = parts.iter().collect();
+    Tensor::cat(&refs, 0)
+}
+
+/// Inputs for [`sequence`]: T = 3 steps, batch 2, 3 input features, hidden 2.
+fn sequence_inputs(gates: usize, dirs: usize, bias: bool, states: usize, seed: u64) -> Vec<Tensor> {
+    let (t, b, i, h) = (3, 2, 3, 2);
+    let mut v = vec![uniform(&[t, b, i], -1.0, 1.0, seed)];
+    let mut k = seed;
+    let mut next = |shape: &[usize]| {
+        k += 1;
+        uniform(shape, -0.8, 0.8, k)
+    };
+    for _ in 0..dirs {
+        v.push(next(&[gates * h, i]));
+        v.push(next(&[gates * h, h]));
+        if bias {
+            v.push(next(&[gates * h]));
+            v.push(next(&[gates * h]));
+        }
+    }
+    for _ in 0..states {
+        v.push(next(&[dirs, b, h]));
+    }
+    v
+}
+
+fn recurrence_cases() -> Vec<Case> {
+    vec![
+        Case::new(
+            "recurrence: LSTM with h0, c0 and biases",
+            sequence_inputs(4, 1, true, 2, 801),
+            |x| sequence(x, RnnMode::Lstm, 1, true, true),
+        )
+        .twice(),
+        Case::new(
+            "recurrence: bidirectional GRU with biases",
+            sequence_inputs(3, 2, true, 0, 811),
+            |x| sequence(x, RnnMode::Gru, 2, true, false),
+        )
+        .twice(),
+        Case::new(
+            "recurrence: GRU with h0, no biases",
+            sequence_inputs(3, 1, false, 1, 821),
+            |x| sequence(x, RnnMode::Gru, 1, false, true),
+        ),
+        Case::new(
+            "recurrence: bidirectional LSTM, no biases",
+            sequence_inputs(4, 2, false, 0, 831),
+            |x| sequence(x, RnnMode::Lstm, 2, false, false),
+        ),
+        Case::new(
+            "recurrence: tanh RNN with h0 and biases",
+            sequence_inputs(1, 1, true, 1, 841),
+            |x| sequence(x, RnnMode::Tanh, 1, true, true),
+        )
+        .twice(),
+        Case::new(
+            "recurrence: bidirectional relu RNN with biases",
+            sequence_inputs(1, 2, true, 0, 851),
+            |x| sequence(x, RnnMode::Relu, 2, true, false),
+        ),
+    ]
+}
+
 pub fn cases() -> Vec<Case> {
     let mut cases = conv_cases();
     cases.extend(pool_cases());
     cases.extend(other_cases());
+    cases.extend(recurrence_cases());
     cases
 }

@@ -1,12 +1,18 @@
 //! Recurrent steps (COURSE §12): the RNN, LSTM and GRU cells and whole multi-layer,
 //! bidirectional sequences, in PyTorch's weight layout and gate order (LSTM: i, f, g, o;
-//! GRU: r, z, n). Built from differentiable tensor ops, so autograd and gradcheck cover them.
+//! GRU: r, z, n). The cells are built from differentiable tensor ops.
 //!
 //! Each layer projects the whole input sequence through `W_ih` in one matrix product before
 //! stepping through time, so the per-step work is one `h·W_hhᵀ` product and the gate math.
+//! A whole sequence then runs as one recorded op, `recurrence` (kernel in
+//! `kernels::recurrent`): one graph node per layer and direction instead of a dozen per step,
+//! and a backward through time that reuses the activated gates. Under create_graph its
+//! backward replays the cells as tensor ops, so higher derivatives still work.
 
+use crate::autograd::{BackwardOptions, Grads, Saved, grad, is_grad_enabled, record_op};
 use crate::error::{Result, bail};
-use crate::{Generator, Tensor};
+use crate::kernels::recurrent::{CellKind, SequencePlan, sequence_backward, sequence_forward};
+use crate::{Generator, Tensor, with_float_dtype};
 
 /// Which recurrence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +32,15 @@ impl RnnMode {
             RnnMode::Tanh | RnnMode::Relu => 1,
             RnnMode::Lstm => 4,
             RnnMode::Gru => 3,
+        }
+    }
+
+    fn kind(self) -> CellKind {
+        match self {
+            RnnMode::Tanh => CellKind::Tanh,
+            RnnMode::Relu => CellKind::Relu,
+            RnnMode::Lstm => CellKind::Lstm,
+            RnnMode::Gru => CellKind::Gru,
         }
     }
 
@@ -288,6 +303,13 @@ pub fn recurrent(
         input.clone()
     };
     let (steps, batch) = (x.dims()[0], x.dims()[1]);
+    if steps == 0 {
+        bail!(
+            Shape,
+            "{op}: input {:?} has no time steps; a sequence needs at least one",
+            input.dims()
+        );
+    }
     let g = opts.mode.gates();
     let (hidden, state) = check_weights(op, opts.mode, &weights[0])?;
     let dtype = weights[0].w_ih.dtype();
@@ -300,6 +322,11 @@ pub fn recurrent(
             None => Ok(None),
             Some(s) => {
                 let s = if unbatched { s.unsqueeze(1) } else { s.clone() };
+                let s = if s.dtype() == dtype {
+                    s
+                } else {
+                    s.to_dtype(dtype)
+                };
                 if s.dims() != state_shape {
                     bail!(
                         Shape,
@@ -334,38 +361,23 @@ pub fn recurrent(
             }
             // One product for the whole sequence: [T, B, I] · [I, gH] → [T, B, gH].
             let xi = add_bias(x.matmul(&w.w_ih.t()), w.b_ih);
-            let mut h = match &h0 {
-                Some(s) => s.select(0, k as isize),
-                None => Tensor::zeros_dtype([batch, state], dtype),
+            let h = h0.as_ref().map(|s| s.select(0, k as isize));
+            let c = c0.as_ref().filter(|_| opts.mode == RnnMode::Lstm);
+            let c = c.map(|s| s.select(0, k as isize));
+            let run = Direction {
+                mode: opts.mode,
+                reverse: dir == 1,
             };
-            let mut c = (opts.mode == RnnMode::Lstm).then(|| match &c0 {
-                Some(s) => s.select(0, k as isize),
-                None => Tensor::zeros_dtype([batch, hidden], dtype),
-            });
-            let mut seq: Vec<Tensor> = Vec::with_capacity(steps);
-            for s in 0..steps {
-                let t = if dir == 0 { s } else { steps - 1 - s };
-                let (h2, c2) = step(
-                    opts.mode,
-                    &xi.select(0, t as isize),
-                    &h,
-                    c.as_ref(),
-                    w,
-                    hidden,
-                );
-                h = h2;
-                c = c2;
-                seq.push(h.clone());
-            }
-            if dir == 1 {
-                seq.reverse();
-            }
+            let (seq, h, c) = if w.w_hr.is_none() {
+                run.fused(&xi, w.w_hh, w.b_hh, h.as_ref(), c.as_ref())
+            } else {
+                run.composite(&xi, w, h.as_ref(), c.as_ref())
+            };
             h_n.push(h);
             if let Some(c) = c {
                 c_n.push(c);
             }
-            let refs: Vec<&Tensor> = seq.iter().collect();
-            outs.push(Tensor::stack(&refs, 0));
+            outs.push(seq);
         }
         x = if dirs == 2 {
             Tensor::cat(&[&outs[0], &outs[1]], 2)
@@ -392,4 +404,220 @@ pub fn recurrent(
         x
     };
     Ok(RecurrentOutput { output, h_n, c_n })
+}
+
+/// One layer of a sequence run in one direction.
+#[derive(Clone, Copy)]
+struct Direction {
+    mode: RnnMode,
+    /// Walks time from the last step to the first; outputs stay in time order.
+    reverse: bool,
+}
+
+impl Direction {
+    /// The outputs `[T, B, S]` in time order, the last state h and (LSTM) the last cell state,
+    /// stepping cell by cell through differentiable tensor ops. `xi` is `[T, B, G·H]`.
+    fn composite(
+        self,
+        xi: &Tensor,
+        w: &CellWeights,
+        h0: Option<&Tensor>,
+        c0: Option<&Tensor>,
+    ) -> (Tensor, Tensor, Option<Tensor>) {
+        let (steps, batch) = (xi.dims()[0], xi.dims()[1]);
+        let hidden = w.w_hh.dims()[0] / self.mode.gates();
+        let state = w.w_hh.dims()[1];
+        let dtype = xi.dtype();
+        let mut h = h0
+            .cloned()
+            .unwrap_or_else(|| Tensor::zeros_dtype([batch, state], dtype));
+        let mut c = (self.mode == RnnMode::Lstm).then(|| {
+            c0.cloned()
+                .unwrap_or_else(|| Tensor::zeros_dtype([batch, hidden], dtype))
+        });
+        let mut seq: Vec<Tensor> = Vec::with_capacity(steps);
+        for s in 0..steps {
+            let t = if self.reverse { steps - 1 - s } else { s };
+            let (h2, c2) = step(
+                self.mode,
+                &xi.select(0, t as isize),
+                &h,
+                c.as_ref(),
+                w,
+                hidden,
+            );
+            h = h2;
+            c = c2;
+            seq.push(h.clone());
+        }
+        if self.reverse {
+            seq.reverse();
+        }
+        let refs: Vec<&Tensor> = seq.iter().collect();
+        (Tensor::stack(&refs, 0), h, c)
+    }
+
+    /// [`Direction::composite`] without a projection, as one `recurrence` op.
+    fn fused(
+        self,
+        xi: &Tensor,
+        w_hh: &Tensor,
+        b_hh: Option<&Tensor>,
+        h0: Option<&Tensor>,
+        c0: Option<&Tensor>,
+    ) -> (Tensor, Tensor, Option<Tensor>) {
+        let steps = xi.dims()[0];
+        let packed = self.recurrence(xi, w_hh, b_hh, h0, c0);
+        let last = if self.reverse { 0 } else { steps - 1 };
+        let c = (self.mode == RnnMode::Lstm).then(|| packed.select(0, steps as isize));
+        (
+            packed.narrow(0, 0, steps),
+            packed.select(0, last as isize),
+            c,
+        )
+    }
+
+    /// The packed output of a whole sequence: every step's h `[T, B, H]`, then (LSTM) the last
+    /// cell state, as `[T (+1), B, H]`. One recorded node; `h0`/`c0` default to zeros.
+    fn recurrence(
+        self,
+        xi: &Tensor,
+        w_hh: &Tensor,
+        b_hh: Option<&Tensor>,
+        h0: Option<&Tensor>,
+        c0: Option<&Tensor>,
+    ) -> Tensor {
+        let [steps, batch, _] = xi.dims() else {
+            unreachable!("recurrence: the caller passes [T, B, G·H]")
+        };
+        let plan = SequencePlan {
+            kind: self.mode.kind(),
+            steps: *steps,
+            batch: *batch,
+            hidden: w_hh.dims()[1],
+            reverse: self.reverse,
+        };
+        let c0 = c0.filter(|_| self.mode == RnnMode::Lstm);
+        // The inputs in a fixed order, absent ones skipped: xi, W_hh, b_hh, h0, c0.
+        let optional = [b_hh, h0, c0];
+        let mut inputs: Vec<&Tensor> = vec![xi, w_hh];
+        inputs.extend(optional.iter().flatten().copied());
+        let present = optional.map(|t| t.is_some());
+        let keep_tape = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
+        let dtype = xi.dtype();
+        let state_len = plan.batch * plan.hidden;
+        let (packed, tape) = with_float_dtype!(dtype, T => {
+            let flat = |t: Option<&Tensor>| t.map(|t| t.contiguous().to_vec::<T>());
+            let zeros = || vec![0 as T; state_len];
+            let (w, b) = (flat(Some(w_hh)).unwrap_or_default(), flat(b_hh));
+            let (h, c) = (flat(h0).unwrap_or_else(zeros), flat(c0).unwrap_or_else(zeros));
+            let xc = xi.contiguous();
+            let (out, tape) = xc.with_slice::<T, _>(|d, l| {
+                let xs = &d[l.offset..l.offset + l.numel()];
+                sequence_forward(&plan, xs, &w, b.as_deref(), &h, &c, keep_tape)
+            });
+            let rows = plan.out_rows();
+            (
+                Tensor::from_vec(out, [rows, plan.batch, plan.hidden]),
+                tape.map(|t| {
+                    let n = t.len();
+                    Tensor::from_vec(t, [n])
+                }),
+            )
+        }, unreachable!("recurrence: weights are float"));
+        let saved: Vec<Saved> = inputs.iter().map(|t| Saved::new("recurrence", t)).collect();
+        let forward = move || packed;
+        record_op("recurrence", &inputs, forward, move |out, needs| {
+            let out = Saved::output("recurrence", out);
+            let needs = needs.to_vec();
+            let tape = tape.expect("a recorded recurrence keeps its tape");
+            move |g: &Tensor| {
+                let inputs: Vec<&Tensor> = saved.iter().map(|s| s.get()).collect();
+                if is_grad_enabled() {
+                    return self.replayed_backward(&inputs, present, &needs, g);
+                }
+                let at = |k: usize| (0..k).map(|i| usize::from(present[i])).sum::<usize>() + 2;
+                let opt = |k: usize| present[k].then(|| inputs[at(k)]);
+                let (h0, c0) = (opt(1), opt(2));
+                with_float_dtype!(dtype, T => {
+                    let flat = |t: Option<&Tensor>| t.map(|t| t.contiguous().to_vec::<T>());
+                    let zeros = || vec![0 as T; state_len];
+                    let w = flat(Some(inputs[1])).unwrap_or_default();
+                    let (h, c) = (flat(h0).unwrap_or_else(zeros), flat(c0).unwrap_or_else(zeros));
+                    let gc = g.contiguous();
+                    let d = tape.with_slice::<T, _>(|tp, _| {
+                        out.get().with_slice::<T, _>(|o, _| {
+                            gc.with_slice::<T, _>(|gs, gl| {
+                                let gs = &gs[gl.offset..gl.offset + gl.numel()];
+                                sequence_backward(&plan, &w, &h, &c, o, tp, gs)
+                            })
+                        })
+                    });
+                    let (gh, hid) = (plan.kind.gates() * plan.hidden, plan.hidden);
+                    let mut out: Grads = Grads::new();
+                    let mut give = |need: bool, v: Vec<T>, shape: Vec<usize>| {
+                        out.push(need.then(|| Tensor::from_vec(v, shape)));
+                    };
+                    give(needs[0], d.xi, vec![plan.steps, plan.batch, gh]);
+                    give(needs[1], d.w_hh, vec![gh, hid]);
+                    let mut k = 2;
+                    let rest = [
+                        (d.b_hh, vec![gh]),
+                        (d.h0, vec![plan.batch, hid]),
+                        (d.c0, vec![plan.batch, hid]),
+                    ];
+                    for (i, (v, shape)) in rest.into_iter().enumerate() {
+                        if present[i] {
+                            give(needs[k], v, shape);
+                            k += 1;
+                        }
+                    }
+                    out
+                }, unreachable!("recurrence: weights are float"))
+            }
+        })
+    }
+
+    /// The backward of [`Direction::recurrence`] under create_graph: the cells replayed as
+    /// tensor ops from the saved inputs, and differentiated, so the gradient is itself
+    /// differentiable.
+    fn replayed_backward(
+        self,
+        inputs: &[&Tensor],
+        present: [bool; 3],
+        needs: &[bool],
+        g: &Tensor,
+    ) -> Grads {
+        let mut rest = inputs[2..].iter().copied();
+        let mut next = |p: bool| if p { rest.next() } else { None };
+        let (b_hh, h0, c0) = (next(present[0]), next(present[1]), next(present[2]));
+        let (xi, w_hh) = (inputs[0], inputs[1]);
+        let gh = w_hh.dims()[0];
+        let w_ih = Tensor::zeros_dtype([gh, 0], xi.dtype());
+        let w = CellWeights::new(&w_ih, w_hh, None, b_hh);
+        let (seq, _, c) = self.composite(xi, &w, h0, c0);
+        let packed = match c {
+            Some(c) => Tensor::cat(&[&seq, &c.unsqueeze(0)], 0),
+            None => seq,
+        };
+        let wanted: Vec<&Tensor> = inputs
+            .iter()
+            .zip(needs)
+            .filter(|(_, n)| **n)
+            .map(|(t, _)| *t)
+            .collect();
+        let found = grad(
+            &[&packed],
+            &wanted,
+            Some(std::slice::from_ref(g)),
+            BackwardOptions::create_graph(),
+        )
+        .expect("recurrence: the replayed cells depend on every input that needs a gradient");
+        let mut found = found.into_iter();
+        needs
+            .iter()
+            .zip(inputs)
+            .map(|(&n, t)| n.then(|| found.next().flatten().unwrap_or_else(|| t.zeros_like())))
+            .collect()
+    }
 }
