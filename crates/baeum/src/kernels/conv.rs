@@ -5,7 +5,8 @@
 
 use rayon::prelude::*;
 
-use crate::tensor::Element;
+use super::matmul::product;
+use crate::tensor::{Element, Float};
 
 /// The geometry of a sliding window over `[channels, depth, height, width]` volumes. A 2-D
 /// window is the same with depth 1 and a kernel of depth 1; a 1-D window has height 1 too.
@@ -60,6 +61,24 @@ impl Window {
         &self.size[3 - self.spatial..]
     }
 
+    /// The output positions `lo..hi` along spatial dimension `d` whose input index at kernel
+    /// offset `k` lies inside the input (every other one reads padding), and the input index
+    /// of `lo`; later ones step by the stride.
+    #[inline]
+    fn inside(&self, d: usize, k: usize) -> (usize, usize, usize) {
+        let (s, p, off) = (self.stride[d], self.pad_before[d], k * self.dilation[d]);
+        let lo = p.saturating_sub(off).div_ceil(s);
+        let hi = if self.size[d] + p > off {
+            ((self.size[d] - 1 + p - off) / s + 1).min(self.out[d])
+        } else {
+            0
+        };
+        if hi <= lo {
+            return (lo, lo, 0);
+        }
+        (lo, hi, lo * s + off - p)
+    }
+
     /// The input index read by output position `o` at kernel offset `k` along spatial
     /// dimension `d`, or `None` where it falls in the padding.
     #[inline]
@@ -102,6 +121,7 @@ fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
     let [kd, kh, kw] = w.kernel;
     let [od, oh, ow] = w.out;
     let [_, height, width] = w.size;
+    let sw = w.stride[2];
     let plane = w.size.iter().product::<usize>();
     let line_len = od * oh * ow;
     let mut row = 0;
@@ -122,9 +142,13 @@ fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
                             let at = (a * height + i) * width;
                             let src_row = &src[at..at + width];
                             let o = (oa * oh + oi) * ow;
-                            for (oj, d) in dst_row[o..o + ow].iter_mut().enumerate() {
-                                if let Some(j) = w.source(2, oj, kj) {
-                                    *d = src_row[j];
+                            let (lo, hi, j0) = w.inside(2, kj);
+                            let dst = &mut dst_row[o + lo..o + hi];
+                            if sw == 1 {
+                                dst.copy_from_slice(&src_row[j0..j0 + (hi - lo)]);
+                            } else {
+                                for (q, d) in dst.iter_mut().enumerate() {
+                                    *d = src_row[j0 + q * sw];
                                 }
                             }
                         }
@@ -163,6 +187,7 @@ fn col2im_one<T: Element + std::ops::Add<Output = T>>(src: &[T], dst: &mut [T], 
     let [kd, kh, kw] = w.kernel;
     let [od, oh, ow] = w.out;
     let [_, height, width] = w.size;
+    let sw = w.stride[2];
     let plane = w.size.iter().product::<usize>();
     let line_len = od * oh * ow;
     let mut row = 0;
@@ -183,8 +208,14 @@ fn col2im_one<T: Element + std::ops::Add<Output = T>>(src: &[T], dst: &mut [T], 
                             let at = (a * height + i) * width;
                             let dst_row = &mut dst[at..at + width];
                             let o = (oa * oh + oi) * ow;
-                            for (oj, &v) in src_row[o..o + ow].iter().enumerate() {
-                                if let Some(j) = w.source(2, oj, kj) {
+                            let (lo, hi, j0) = w.inside(2, kj);
+                            let src = &src_row[o + lo..o + hi];
+                            if sw == 1 {
+                                let dst = &mut dst_row[j0..j0 + (hi - lo)];
+                                dst.iter_mut().zip(src).for_each(|(d, &v)| *d = *d + v);
+                            } else {
+                                for (q, &v) in src.iter().enumerate() {
+                                    let j = j0 + q * sw;
                                     dst_row[j] = dst_row[j] + v;
                                 }
                             }
@@ -195,6 +226,168 @@ fn col2im_one<T: Element + std::ops::Add<Output = T>>(src: &[T], dst: &mut [T], 
             }
         }
     }
+}
+
+/// A grouped convolution's sizes for the per-image kernels below: `win` slides over the
+/// whole input (all `C_in` channels), so the column rows of group `g` are one contiguous block.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvShape {
+    pub win: Window,
+    pub groups: usize,
+    pub batch: usize,
+    pub c_out: usize,
+}
+
+impl ConvShape {
+    /// (column rows per group, output channels per group, output positions).
+    fn per_group(&self) -> (usize, usize, usize) {
+        let g = self.groups;
+        (self.win.col_rows() / g, self.c_out / g, self.win.col_cols())
+    }
+
+    /// Images run one per thread when there are enough to share out; otherwise one after
+    /// another, each product using every thread.
+    fn per_image_threads(&self) -> bool {
+        self.batch >= rayon::current_num_threads().max(2)
+    }
+
+    /// Runs `f(image, scratch)` over the images, with one column scratch per task (reused
+    /// across that task's images: the padding entries im2col never writes stay zero).
+    fn each_image<A: Element, B: Sync>(
+        &self,
+        outs: &mut [A],
+        out_len: usize,
+        ins: &[B],
+        in_len: usize,
+        scratch: usize,
+        f: impl Fn(&mut [A], &[B], &mut Vec<A>) + Sync + Send,
+    ) {
+        if outs.is_empty() || out_len == 0 {
+            return;
+        }
+        let new = || vec![A::zero(); scratch];
+        if self.per_image_threads() {
+            outs.par_chunks_mut(out_len)
+                .zip(ins.par_chunks(in_len.max(1)))
+                .for_each_init(new, |cols, (o, i)| f(o, i, cols));
+        } else {
+            let mut cols = new();
+            for (o, i) in outs.chunks_mut(out_len).zip(ins.chunks(in_len.max(1))) {
+                f(o, i, &mut cols);
+            }
+        }
+    }
+}
+
+/// The convolution `[N, C_in, *size]` ⊛ `w` `[C_out, C_in/g, *k]` → `[N, C_out, *out]`: per
+/// image, im2col into a scratch matrix and one product per group, never materialising the
+/// whole batch's columns.
+pub fn conv_forward<T: Float>(x: &[T], w: &[T], s: &ConvShape) -> Vec<T> {
+    let (rg, og, l) = s.per_group();
+    let single = s.per_image_threads();
+    let mut out = vec![T::zero(); s.batch * s.c_out * l];
+    let scratch = s.win.col_rows() * l;
+    s.each_image(
+        &mut out,
+        s.c_out * l,
+        x,
+        s.win.image_len(),
+        scratch,
+        |o, xi, cols| {
+            im2col_one(xi, cols, &s.win);
+            for g in 0..s.groups {
+                product(
+                    (og, l, rg),
+                    &mut o[g * og * l..(g + 1) * og * l],
+                    false,
+                    &w[g * og * rg..],
+                    (rg, 1),
+                    &cols[g * rg * l..],
+                    (l, 1),
+                    single,
+                );
+            }
+        },
+    );
+    out
+}
+
+/// ∂L/∂x of [`conv_forward`] from `g` `[N, C_out, *out]`: per image, `w_gᵀ·g` into the
+/// scratch, then col2im.
+pub fn conv_grad_input<T: Float>(g: &[T], w: &[T], s: &ConvShape) -> Vec<T> {
+    let (rg, og, l) = s.per_group();
+    let single = s.per_image_threads();
+    let img = s.win.image_len();
+    let mut dx = vec![T::zero(); s.batch * img];
+    let scratch = s.win.col_rows() * l;
+    s.each_image(&mut dx, img, g, s.c_out * l, scratch, |dxi, gi, cols| {
+        for grp in 0..s.groups {
+            product(
+                (rg, l, og),
+                &mut cols[grp * rg * l..(grp + 1) * rg * l],
+                false,
+                &w[grp * og * rg..],
+                (1, rg),
+                &gi[grp * og * l..],
+                (l, 1),
+                single,
+            );
+        }
+        col2im_one(cols, dxi, &s.win);
+    });
+    dx
+}
+
+/// Images per partial sum of [`conv_grad_weight`]: the batch is cut into fixed blocks (not
+/// per thread), and their sums added in order, so the result does not depend on scheduling.
+const WEIGHT_BLOCKS: usize = 8;
+
+/// ∂L/∂w of [`conv_forward`], `[C_out, C_in/g·k]`: Σ over images of `g·colsᵀ`, each block
+/// of images accumulating into its own buffer, the blocks summed in order.
+pub fn conv_grad_weight<T: Float>(g: &[T], x: &[T], s: &ConvShape) -> Vec<T> {
+    let (rg, og, l) = s.per_group();
+    let img = s.win.image_len();
+    let size = s.c_out * rg;
+    if s.batch == 0 || size == 0 {
+        return vec![T::zero(); size];
+    }
+    let per_block = s.batch.div_ceil(WEIGHT_BLOCKS);
+    let blocks: Vec<usize> = (0..s.batch.div_ceil(per_block)).collect();
+    let block = |&b: &usize| {
+        let mut acc = vec![T::zero(); size];
+        let mut cols = vec![T::zero(); s.win.col_rows() * l];
+        for n in b * per_block..((b + 1) * per_block).min(s.batch) {
+            let (xi, gi) = (
+                &x[n * img..(n + 1) * img],
+                &g[n * s.c_out * l..(n + 1) * s.c_out * l],
+            );
+            im2col_one(xi, &mut cols, &s.win);
+            for grp in 0..s.groups {
+                product(
+                    (og, rg, l),
+                    &mut acc[grp * og * rg..(grp + 1) * og * rg],
+                    true,
+                    &gi[grp * og * l..],
+                    (l, 1),
+                    &cols[grp * rg * l..],
+                    (1, l),
+                    blocks.len() > 1,
+                );
+            }
+        }
+        acc
+    };
+    let partials: Vec<Vec<T>> = if blocks.len() > 1 {
+        blocks.par_iter().map(block).collect()
+    } else {
+        blocks.iter().map(block).collect()
+    };
+    let mut parts = partials.into_iter();
+    let mut dw = parts.next().expect("at least one block");
+    for p in parts {
+        dw.iter_mut().zip(&p).for_each(|(a, &b)| *a = *a + b);
+    }
+    dw
 }
 
 #[cfg(test)]

@@ -132,6 +132,64 @@ pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan, out: &mut [T]
     }
 }
 
+/// `dst[m×n]` (contiguous, row-major) = `A·B` (+ `dst` when `accumulate`), A and B given by
+/// their (row, column) element strides: one product for kernels that hold raw slices. Large
+/// products use rayon's threads unless `single` (a caller already running one per thread).
+#[allow(clippy::too_many_arguments)]
+pub fn product<T: Float>(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [T],
+    accumulate: bool,
+    a: &[T],
+    (a_rs, a_cs): (usize, usize),
+    b: &[T],
+    (b_rs, b_cs): (usize, usize),
+    single: bool,
+) {
+    debug_assert_eq!(dst.len(), m * n);
+    if m * n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.fill(T::zero());
+        }
+        return;
+    }
+    debug_assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len());
+    debug_assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len());
+    let par = if !single && m * n * k >= LARGE {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the debug assertions above state the bounds the callers guarantee: every element
+    // gemm reads lies inside `a` and `b`, and `dst` holds exactly m·n elements.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
 fn naive<T: Float>(a: &[T], b: &[T], ao: usize, bo: usize, p: &MatmulPlan, dst: &mut [T]) {
     for i in 0..p.m {
         for j in 0..p.n {

@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use super::matmul::product;
 use crate::tensor::Float;
 
 /// The cell run at every step. Gate order is PyTorch's (LSTM: i, f, g, o; GRU: r, z, n).
@@ -74,62 +75,6 @@ impl SequencePlan {
 
     fn parallel(&self) -> bool {
         self.batch > 1 && self.batch * self.tape_row() >= 1 << 13
-    }
-}
-
-/// `dst[m×n]` (contiguous, row-major) = `A·B` (+ `dst` when `accumulate`), A and B given by
-/// their element strides.
-#[allow(clippy::too_many_arguments)]
-fn product<T: Float>(
-    (m, n, k): (usize, usize, usize),
-    dst: &mut [T],
-    accumulate: bool,
-    a: &[T],
-    (a_rs, a_cs): (usize, usize),
-    b: &[T],
-    (b_rs, b_cs): (usize, usize),
-) {
-    debug_assert_eq!(dst.len(), m * n);
-    if m * n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst.fill(T::zero());
-        }
-        return;
-    }
-    debug_assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len());
-    debug_assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len());
-    let par = if m * n * k >= 64 * 64 * 64 {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: the debug assertions above state the bounds the callers guarantee: every element
-    // gemm reads lies inside `a` and `b`, and `dst` holds exactly m·n elements.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.as_ptr(),
-            a_cs as isize,
-            a_rs as isize,
-            b.as_ptr(),
-            b_cs as isize,
-            b_rs as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            par,
-        );
     }
 }
 
@@ -221,6 +166,7 @@ pub fn sequence_forward<T: Float>(
             (sw, 1),
             w_hh,
             (1, h),
+            false,
         );
         let xt = &xi[t * batch * gh..(t + 1) * batch * gh];
         let tape_t = if keep_tape {
@@ -438,6 +384,7 @@ pub fn sequence_backward<T: Float>(
             (gh, 1),
             w_hh,
             (h, 1),
+            false,
         );
         for b in 0..batch {
             let cr = &mut carry[b * sw..b * sw + h];
@@ -472,6 +419,7 @@ pub fn sequence_backward<T: Float>(
         (1, gh),
         &h_prev,
         (h, 1),
+        false,
     );
     let mut db = vec![T::zero(); gh];
     for r in dhh.chunks(gh.max(1)) {

@@ -6,12 +6,16 @@
 //! A convolution is one matrix product: the weight `[C_out, C_in·k…]` times the input's
 //! windows laid out as columns (`unfold`). The backward rules are written with `unfold`,
 //! `fold` (each the other's adjoint, both recorded) and `matmul`, so convolutions have
-//! second derivatives too (a gradient penalty through a CNN works).
+//! second derivatives too (a gradient penalty through a CNN works). The forward, and the
+//! backward outside create_graph, run the same products image by image in
+//! `kernels::conv` instead, never holding the whole batch's columns.
 
-use crate::autograd::{Saved, grads, record_op};
+use crate::autograd::{Saved, grads, is_grad_enabled, record_op};
 use crate::error::{Error, Result, bail};
-use crate::kernels::conv::{Window, col2im, im2col};
-use crate::tensor::{Shape, Tensor};
+use crate::kernels::conv::{
+    ConvShape, Window, col2im, conv_forward, conv_grad_input, conv_grad_weight, im2col,
+};
+use crate::tensor::{Element, Shape, Tensor};
 use crate::with_float_dtype;
 
 /// A size given once for every spatial dimension or once per dimension (PyTorch's
@@ -349,6 +353,19 @@ pub fn fold(
     Ok(if batched { img } else { img.squeeze_dim(0) })
 }
 
+/// Calls `f` with the elements of `a` and `b` (both of dtype `T`) in row-major order.
+fn contiguous_pair<T: Element, R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[T], &[T]) -> R) -> R {
+    let (a, b) = (a.contiguous(), b.contiguous());
+    a.with_slice::<T, _>(|da, la| {
+        b.with_slice::<T, _>(|db, lb| {
+            f(
+                &da[la.offset..la.offset + la.numel()],
+                &db[lb.offset..lb.offset + lb.numel()],
+            )
+        })
+    })
+}
+
 /// im2col of a float `[N, C, *spatial]` tensor, recorded as `unfold`.
 pub(crate) fn unfold_window(x: &Tensor, win: Window) -> Tensor {
     record_op(
@@ -544,12 +561,19 @@ fn convolution(
     let out = record_op(
         op,
         &[&x, w],
-        || geometry.forward(&x, w),
+        || geometry.direct_forward(&x, w),
         |_, needs| {
             let (sx, sw) = (Saved::new(op, &x), Saved::new(op, w));
             let needs = [needs[0], needs[1]];
             move |g: &Tensor| {
                 let (x, w) = (sx.get(), sw.get());
+                // Outside create_graph the per-image kernels; recorded, the unfold/fold rules.
+                if !is_grad_enabled() {
+                    return grads([
+                        needs[0].then(|| geometry.direct_grad_input(g, w, x.shape())),
+                        needs[1].then(|| geometry.direct_grad_weight(g, x, w.shape())),
+                    ]);
+                }
                 grads([
                     needs[0].then(|| geometry.grad_input(g, w)),
                     needs[1].then(|| geometry.grad_weight(g, x, w.shape())),
@@ -623,6 +647,41 @@ impl GroupedConv {
         g.matmul(&self.columns(x).mt())
             .sum_dims(&[0], false)
             .reshape_to(w_shape.clone())
+    }
+
+    fn shape(&self) -> ConvShape {
+        ConvShape {
+            win: self.win,
+            groups: self.groups,
+            batch: self.n,
+            c_out: self.c_out,
+        }
+    }
+
+    /// [`GroupedConv::forward`] by the per-image kernel (no batch-sized column matrix).
+    fn direct_forward(&self, x: &Tensor, w: &Tensor) -> Tensor {
+        let mut shape = vec![self.n, self.c_out];
+        shape.extend_from_slice(self.win.out_dims());
+        let s = self.shape();
+        with_float_dtype!(x.dtype(), T => contiguous_pair::<T, _>(x, w, |x, w| {
+            Tensor::from_vec(conv_forward(x, w, &s), shape)
+        }), unreachable!("convolution: checked to be float"))
+    }
+
+    /// [`GroupedConv::grad_input`] by the per-image kernel, not differentiable.
+    fn direct_grad_input(&self, g: &Tensor, w: &Tensor, x_shape: &Shape) -> Tensor {
+        let s = self.shape();
+        with_float_dtype!(w.dtype(), T => contiguous_pair::<T, _>(&g.to_dtype(w.dtype()), w,
+            |g, w| Tensor::from_vec(conv_grad_input(g, w, &s), x_shape.clone())),
+            unreachable!("convolution: checked to be float"))
+    }
+
+    /// [`GroupedConv::grad_weight`] by the per-image kernel, not differentiable.
+    fn direct_grad_weight(&self, g: &Tensor, x: &Tensor, w_shape: &Shape) -> Tensor {
+        let s = self.shape();
+        with_float_dtype!(x.dtype(), T => contiguous_pair::<T, _>(&g.to_dtype(x.dtype()), x,
+            |g, x| Tensor::from_vec(conv_grad_weight(g, x, &s), w_shape.clone())),
+            unreachable!("convolution: checked to be float"))
     }
 
     // The transposed convolution uses the same window, read the other way: its input is
