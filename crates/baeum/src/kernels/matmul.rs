@@ -146,7 +146,12 @@ pub fn product<T: Float>(
     (b_rs, b_cs): (usize, usize),
     single: bool,
 ) {
-    debug_assert_eq!(dst.len(), m * n);
+    assert_eq!(
+        dst.len(),
+        m * n,
+        "product: dst holds {} elements, not {m}×{n}",
+        dst.len()
+    );
     if m * n == 0 {
         return;
     }
@@ -156,15 +161,18 @@ pub fn product<T: Float>(
         }
         return;
     }
-    debug_assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len());
-    debug_assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len());
+    // O(1) checks that make the unchecked reads below sound.
+    assert!(
+        (m - 1) * a_rs + (k - 1) * a_cs < a.len() && (k - 1) * b_rs + (n - 1) * b_cs < b.len(),
+        "product: a {m}×{k} or b {k}×{n} operand reaches past its slice"
+    );
     let par = if !single && m * n * k >= LARGE {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the debug assertions above state the bounds the callers guarantee: every element
-    // gemm reads lies inside `a` and `b`, and `dst` holds exactly m·n elements.
+    // SAFETY: the assertions above: every element gemm reads lies inside `a` and `b` (the
+    // largest offsets are checked), and `dst` holds exactly m·n elements.
     unsafe {
         gemm::gemm(
             m,
