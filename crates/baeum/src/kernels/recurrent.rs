@@ -8,22 +8,35 @@ use rayon::prelude::*;
 use super::matmul::product;
 use crate::tensor::Float;
 
-/// The cell run at every step. Gate order is PyTorch's (LSTM: i, f, g, o; GRU: r, z, n).
+/// Which recurrence (the cell run at every step). Gate order is PyTorch's (LSTM: i, f, g, o;
+/// GRU: r, z, n). Re-exported as `nn::functional::RnnMode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CellKind {
+pub enum RnnMode {
+    /// h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
     Tanh,
+    /// h' = relu(W_ih x + b_ih + W_hh h + b_hh)
     Relu,
     Lstm,
     Gru,
 }
 
-impl CellKind {
-    /// Gate blocks per hidden unit.
+impl RnnMode {
+    /// Gate blocks stacked in `W_ih`: 1, 4 (LSTM) or 3 (GRU).
     pub fn gates(self) -> usize {
         match self {
-            CellKind::Tanh | CellKind::Relu => 1,
-            CellKind::Lstm => 4,
-            CellKind::Gru => 3,
+            RnnMode::Tanh | RnnMode::Relu => 1,
+            RnnMode::Lstm => 4,
+            RnnMode::Gru => 3,
+        }
+    }
+
+    /// PyTorch's (and ONNX's) name of the mode.
+    pub fn name(self) -> &'static str {
+        match self {
+            RnnMode::Tanh => "RNN_TANH",
+            RnnMode::Relu => "RNN_RELU",
+            RnnMode::Lstm => "LSTM",
+            RnnMode::Gru => "GRU",
         }
     }
 
@@ -31,14 +44,14 @@ impl CellKind {
     /// `W_hn·h + b_hn` (the part `r` scales).
     fn extra(self) -> usize {
         match self {
-            CellKind::Tanh | CellKind::Relu => 0,
-            CellKind::Lstm | CellKind::Gru => 1,
+            RnnMode::Tanh | RnnMode::Relu => 0,
+            RnnMode::Lstm | RnnMode::Gru => 1,
         }
     }
 
     /// Carried state per hidden unit: h, and an LSTM's c.
     fn state(self) -> usize {
-        if self == CellKind::Lstm { 2 } else { 1 }
+        if self == RnnMode::Lstm { 2 } else { 1 }
     }
 }
 
@@ -46,7 +59,7 @@ impl CellKind {
 /// backward direction of a bidirectional layer); outputs stay in time order.
 #[derive(Clone, Copy, Debug)]
 pub struct SequencePlan {
-    pub kind: CellKind,
+    pub kind: RnnMode,
     pub steps: usize,
     pub batch: usize,
     pub hidden: usize,
@@ -70,7 +83,7 @@ impl SequencePlan {
 
     /// Rows of the packed output: every step's h, then (LSTM) the final c.
     pub fn out_rows(&self) -> usize {
-        self.steps + usize::from(self.kind == CellKind::Lstm)
+        self.steps + usize::from(self.kind == RnnMode::Lstm)
     }
 
     fn parallel(&self) -> bool {
@@ -145,7 +158,7 @@ pub fn sequence_forward<T: Float>(
     let mut state = vec![T::zero(); batch * sw];
     for b in 0..batch {
         state[b * sw..b * sw + h].copy_from_slice(&h0[b * h..(b + 1) * h]);
-        if p.kind == CellKind::Lstm {
+        if p.kind == RnnMode::Lstm {
             state[b * sw + h..(b + 1) * sw].copy_from_slice(&c0[b * h..(b + 1) * h]);
         }
     }
@@ -178,9 +191,9 @@ pub fn sequence_forward<T: Float>(
         rows_mut(&mut state, sw, tape_t, row, p.parallel(), |b, st, tp| {
             let (x, u) = (&xt[b * gh..(b + 1) * gh], &hh[b * gh..(b + 1) * gh]);
             match p.kind {
-                CellKind::Tanh | CellKind::Relu => {
+                RnnMode::Tanh | RnnMode::Relu => {
                     let (x, u, st, tp) = (&x[..h], &u[..h], &mut st[..h], &mut tp[..h]);
-                    let relu = p.kind == CellKind::Relu;
+                    let relu = p.kind == RnnMode::Relu;
                     for j in 0..h {
                         let a = x[j] + u[j];
                         let v = if !relu {
@@ -193,7 +206,7 @@ pub fn sequence_forward<T: Float>(
                         (st[j], tp[j]) = (v, v);
                     }
                 }
-                CellKind::Lstm => {
+                RnnMode::Lstm => {
                     let [xi_, xf, xg, xo] = blocks(x, h);
                     let [ui, uf, ug, uo] = blocks(u, h);
                     let [ti, tf, tg, to, tc] = blocks_mut(tp, h);
@@ -209,7 +222,7 @@ pub fn sequence_forward<T: Float>(
                         (ti[j], tf[j], tg[j], to[j], tc[j]) = (i, f, g, o, c);
                     }
                 }
-                CellKind::Gru => {
+                RnnMode::Gru => {
                     let [xr, xz, xn] = blocks(x, h);
                     let [ur, uz, un] = blocks(u, h);
                     let [tr, tz, tn, tu] = blocks_mut(tp, h);
@@ -229,7 +242,7 @@ pub fn sequence_forward<T: Float>(
             out[o..o + h].copy_from_slice(&state[b * sw..b * sw + h]);
         }
     }
-    if p.kind == CellKind::Lstm {
+    if p.kind == RnnMode::Lstm {
         for b in 0..batch {
             let o = (steps * batch + b) * h;
             out[o..o + h].copy_from_slice(&state[b * sw + h..(b + 1) * sw]);
@@ -265,7 +278,7 @@ pub fn sequence_backward<T: Float>(
 ) -> SequenceGrads<T> {
     let (steps, batch, h) = (p.steps, p.batch, p.hidden);
     let (gh, row) = (p.gh(), p.tape_row());
-    let lstm = p.kind == CellKind::Lstm;
+    let lstm = p.kind == RnnMode::Lstm;
     let sw = p.kind.state() * h;
     if batch * h == 0 {
         return SequenceGrads {
@@ -279,7 +292,7 @@ pub fn sequence_backward<T: Float>(
     let mut dxi = vec![T::zero(); steps * batch * gh];
     // The GRU's gradient into `h·W_hhᵀ` differs from its gradient into `xi` in the n block
     // (scaled by r); the other cells share one buffer.
-    let mut dhh_gru = if p.kind == CellKind::Gru {
+    let mut dhh_gru = if p.kind == RnnMode::Gru {
         vec![T::zero(); steps * batch * gh]
     } else {
         Vec::new()
@@ -300,6 +313,8 @@ pub fn sequence_backward<T: Float>(
             None => &h0[b * h..(b + 1) * h],
         }
     };
+    // ∂hh · W_hh of one step, before it joins the carry.
+    let mut dh_prev = vec![T::zero(); batch * h];
     for s in (0..steps).rev() {
         let t = p.time(s);
         let gt = &g[t * batch * h..(t + 1) * batch * h];
@@ -310,9 +325,9 @@ pub fn sequence_backward<T: Float>(
             let tp = &tape_t[b * row..(b + 1) * row];
             let gr = &gt[b * h..(b + 1) * h];
             match p.kind {
-                CellKind::Tanh | CellKind::Relu => {
+                RnnMode::Tanh | RnnMode::Relu => {
                     let (tp, dx, cr) = (&tp[..h], &mut dx[..h], &mut cr[..h]);
-                    let relu = p.kind == CellKind::Relu;
+                    let relu = p.kind == RnnMode::Relu;
                     for j in 0..h {
                         let (v, dh) = (tp[j], gr[j] + cr[j]);
                         dx[j] = if !relu {
@@ -324,7 +339,7 @@ pub fn sequence_backward<T: Float>(
                         };
                     }
                 }
-                CellKind::Lstm => {
+                RnnMode::Lstm => {
                     let [i, f, g, o, c] = blocks(tp, h);
                     let c_prev = match prev_tape {
                         Some(pt) => &pt[b * row + 4 * h..(b + 1) * row],
@@ -345,7 +360,7 @@ pub fn sequence_backward<T: Float>(
                         dcs[j] = dc * f[j];
                     }
                 }
-                CellKind::Gru => {
+                RnnMode::Gru => {
                     let hp = &h_prev_row(s, b)[..h];
                     let [r, z, n, un] = blocks(tp, h);
                     let [dxr, dxz, dxn] = blocks_mut(dx, h);
@@ -362,7 +377,7 @@ pub fn sequence_backward<T: Float>(
                 }
             }
         });
-        let dhh_t: &[T] = if p.kind == CellKind::Gru {
+        let dhh_t: &[T] = if p.kind == RnnMode::Gru {
             let d = &mut dhh_gru[t * batch * gh..(t + 1) * batch * gh];
             d.copy_from_slice(&dxi[t * batch * gh..(t + 1) * batch * gh]);
             for b in 0..batch {
@@ -375,7 +390,6 @@ pub fn sequence_backward<T: Float>(
             &dxi[t * batch * gh..(t + 1) * batch * gh]
         };
         // ∂h_prev (+)= ∂hh · W_hh, written into the h part of each carry row.
-        let mut dh_prev = vec![T::zero(); batch * h];
         product(
             (batch, h, gh),
             &mut dh_prev,
@@ -389,14 +403,14 @@ pub fn sequence_backward<T: Float>(
         for b in 0..batch {
             let cr = &mut carry[b * sw..b * sw + h];
             let d = &dh_prev[b * h..(b + 1) * h];
-            if p.kind == CellKind::Gru {
+            if p.kind == RnnMode::Gru {
                 cr.iter_mut().zip(d).for_each(|(c, &v)| *c = *c + v);
             } else {
                 cr.copy_from_slice(d);
             }
         }
     }
-    let dhh: &[T] = if p.kind == CellKind::Gru {
+    let dhh: &[T] = if p.kind == RnnMode::Gru {
         &dhh_gru
     } else {
         &dxi

@@ -11,48 +11,10 @@
 
 use crate::autograd::{BackwardOptions, Grads, Saved, grad, is_grad_enabled, record_op};
 use crate::error::{Result, bail};
-use crate::kernels::recurrent::{CellKind, SequencePlan, sequence_backward, sequence_forward};
+pub use crate::kernels::recurrent::RnnMode;
+use crate::kernels::recurrent::{SequencePlan, sequence_backward, sequence_forward};
+use crate::tensor::Element;
 use crate::{Generator, Tensor, with_float_dtype};
-
-/// Which recurrence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RnnMode {
-    /// h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
-    Tanh,
-    /// h' = relu(W_ih x + b_ih + W_hh h + b_hh)
-    Relu,
-    Lstm,
-    Gru,
-}
-
-impl RnnMode {
-    /// Gate blocks stacked in `W_ih`: 1, 4 (LSTM) or 3 (GRU).
-    pub fn gates(self) -> usize {
-        match self {
-            RnnMode::Tanh | RnnMode::Relu => 1,
-            RnnMode::Lstm => 4,
-            RnnMode::Gru => 3,
-        }
-    }
-
-    fn kind(self) -> CellKind {
-        match self {
-            RnnMode::Tanh => CellKind::Tanh,
-            RnnMode::Relu => CellKind::Relu,
-            RnnMode::Lstm => CellKind::Lstm,
-            RnnMode::Gru => CellKind::Gru,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            RnnMode::Tanh => "RNN_TANH",
-            RnnMode::Relu => "RNN_RELU",
-            RnnMode::Lstm => "LSTM",
-            RnnMode::Gru => "GRU",
-        }
-    }
-}
 
 /// The weights of one layer in one direction: `w_ih` `[gates·H, I]`, `w_hh` `[gates·H, S]`,
 /// biases `[gates·H]`, where the state size S is H, or P for an LSTM with a projection
@@ -406,6 +368,12 @@ pub fn recurrent(
     Ok(RecurrentOutput { output, h_n, c_n })
 }
 
+/// The elements of `t` in row-major order, or `len` zeros when there is none (an initial
+/// state left out).
+fn values_or_zeros<T: Element>(t: Option<&Tensor>, len: usize) -> Vec<T> {
+    t.map_or_else(|| vec![T::zero(); len], |t| t.to_vec::<T>())
+}
+
 /// One layer of a sequence run in one direction.
 #[derive(Clone, Copy)]
 struct Direction {
@@ -491,7 +459,7 @@ impl Direction {
             unreachable!("recurrence: the caller passes [T, B, G·H]")
         };
         let plan = SequencePlan {
-            kind: self.mode.kind(),
+            kind: self.mode,
             steps: *steps,
             batch: *batch,
             hidden: w_hh.dims()[1],
@@ -507,10 +475,8 @@ impl Direction {
         let dtype = xi.dtype();
         let state_len = plan.batch * plan.hidden;
         let (packed, tape) = with_float_dtype!(dtype, T => {
-            let flat = |t: Option<&Tensor>| t.map(|t| t.contiguous().to_vec::<T>());
-            let zeros = || vec![0 as T; state_len];
-            let (w, b) = (flat(Some(w_hh)).unwrap_or_default(), flat(b_hh));
-            let (h, c) = (flat(h0).unwrap_or_else(zeros), flat(c0).unwrap_or_else(zeros));
+            let (w, b) = (w_hh.to_vec::<T>(), b_hh.map(|b| b.to_vec::<T>()));
+            let (h, c) = (values_or_zeros::<T>(h0, state_len), values_or_zeros::<T>(c0, state_len));
             let xc = xi.contiguous();
             let (out, tape) = xc.with_slice::<T, _>(|d, l| {
                 let xs = &d[l.offset..l.offset + l.numel()];
@@ -540,10 +506,9 @@ impl Direction {
                 let opt = |k: usize| present[k].then(|| inputs[at(k)]);
                 let (h0, c0) = (opt(1), opt(2));
                 with_float_dtype!(dtype, T => {
-                    let flat = |t: Option<&Tensor>| t.map(|t| t.contiguous().to_vec::<T>());
-                    let zeros = || vec![0 as T; state_len];
-                    let w = flat(Some(inputs[1])).unwrap_or_default();
-                    let (h, c) = (flat(h0).unwrap_or_else(zeros), flat(c0).unwrap_or_else(zeros));
+                    let w = inputs[1].to_vec::<T>();
+                    let (h, c) =
+                        (values_or_zeros::<T>(h0, state_len), values_or_zeros::<T>(c0, state_len));
                     let gc = g.contiguous();
                     let d = tape.with_slice::<T, _>(|tp, _| {
                         out.get().with_slice::<T, _>(|o, _| {
