@@ -140,6 +140,8 @@ pub const NN_OPS: &[&str] = &[
     "embedding",
     // rnn.rs
     "recurrence",
+    // norm.rs
+    "batch_norm",
 ];
 
 /// `nn/functional/loss.rs` (fused losses with their own backward).

@@ -9,6 +9,7 @@ pub mod iter;
 pub mod linalg;
 pub mod map;
 pub mod matmul;
+pub mod norm;
 pub mod pool;
 pub mod recurrent;
 pub mod reduce;

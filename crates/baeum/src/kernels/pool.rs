@@ -52,6 +52,24 @@ impl PoolPlan {
         self.planes > 1 && self.planes * (self.in_plane() + self.out_plane()) >= 1 << 14
     }
 
+    /// Whether every window is 2×2 at stride 2 with no padding, over a 2-D plane (the
+    /// spans are `{2i, 2, 1}` along height and width).
+    fn is_2x2(&self) -> bool {
+        let regular = |spans: &[Span], size: usize| {
+            spans.len() * 2 <= size
+                && spans.iter().enumerate().all(|(i, s)| {
+                    *s == Span {
+                        start: 2 * i,
+                        len: 2,
+                        step: 1,
+                    }
+                })
+        };
+        !self.deep()
+            && regular(&self.spans[1], self.size[1])
+            && regular(&self.spans[2], self.size[2])
+    }
+
     /// Whether the plan has windows along depth other than the single unit one (a 1-D or 2-D
     /// pool has only that one; so may a 3-D pool of a depth-1 input).
     fn deep(&self) -> bool {
@@ -116,26 +134,105 @@ fn per_plane<T: Float, U: Send>(
 /// `max_pool{1,2,3}d_with_indices`). Ties keep the first maximum in row-major order; a NaN
 /// wins (and the first NaN stays), as in PyTorch. An empty window gives −∞ at index 0.
 pub fn max_pool<T: Float>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
-    if plan.deep() {
+    if plan.is_2x2() {
+        max_pool_2x2(x, plan)
+    } else if plan.deep() {
         max_pool_in::<T, true>(x, plan)
     } else {
         max_pool_in::<T, false>(x, plan)
     }
 }
 
+/// Whether `v` should replace the maximum `best` so far, in row-major order: a larger value
+/// or the first NaN (once a NaN is held it stays).
+#[inline(always)]
+fn beats<T: Float>(v: T, best: T) -> bool {
+    (v > best) | (v.is_nan() & !best.is_nan())
+}
+
+/// [`max_pool`] for the common 2×2 window at stride 2 without padding (a plan whose spans
+/// are exactly `{2i, 2, 1}`): two input rows give one output row, with no span lookups.
+fn max_pool_2x2<T: Float>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
+    let n = plan.planes * plan.out_plane();
+    let (mut values, mut indices) = (vec![T::zero(); n], vec![0i64; n]);
+    let (oh, ow) = (plan.spans[1].len(), plan.spans[2].len());
+    let w = plan.size[2];
+    per_plane_pair(
+        x,
+        plan.in_plane(),
+        (&mut values, &mut indices),
+        plan.out_plane(),
+        plan.parallel(),
+        move |src, vals, idx| {
+            for i in 0..oh {
+                let (top, bottom) = (2 * i * w, (2 * i + 1) * w);
+                let (vals, idx) = (
+                    &mut vals[i * ow..(i + 1) * ow],
+                    &mut idx[i * ow..(i + 1) * ow],
+                );
+                let (top, bottom) = (&src[top..top + 2 * ow], &src[bottom..bottom + 2 * ow]);
+                // Selects, not branches: which element wins is data-dependent and would
+                // mispredict about half the time.
+                for j in 0..ow {
+                    let candidates = [
+                        (top[2 * j], 0),
+                        (top[2 * j + 1], 1),
+                        (bottom[2 * j], w),
+                        (bottom[2 * j + 1], w + 1),
+                    ];
+                    let (mut best, mut k) = candidates[0];
+                    for &(v, at) in &candidates[1..] {
+                        let take = beats(v, best);
+                        best = if take { v } else { best };
+                        k = if take { at } else { k };
+                    }
+                    vals[j] = best;
+                    idx[j] = (2 * i * w + 2 * j + k) as i64;
+                }
+            }
+        },
+    );
+    (values, indices)
+}
+
+/// [`per_plane`] with two outputs per plane (a pooling's values and indices).
+fn per_plane_pair<T: Float, U: Send, V: Send>(
+    src: &[T],
+    src_len: usize,
+    (a, b): (&mut [U], &mut [V]),
+    dst_len: usize,
+    parallel: bool,
+    f: impl Fn(&[T], &mut [U], &mut [V]) + Sync + Send,
+) {
+    if src_len == 0 || dst_len == 0 {
+        return;
+    }
+    if parallel {
+        src.par_chunks(src_len)
+            .zip(a.par_chunks_mut(dst_len))
+            .zip(b.par_chunks_mut(dst_len))
+            .for_each(|((s, a), b)| f(s, a, b));
+    } else {
+        src.chunks(src_len)
+            .zip(a.chunks_mut(dst_len))
+            .zip(b.chunks_mut(dst_len))
+            .for_each(|((s, a), b)| f(s, a, b));
+    }
+}
+
 /// [`max_pool`] with the depth loop compiled in (`DEEP`) or out.
 fn max_pool_in<T: Float, const DEEP: bool>(x: &[T], plan: &PoolPlan) -> (Vec<T>, Vec<i64>) {
     let n = plan.planes * plan.out_plane();
-    let mut both: Vec<(T, i64)> = vec![(T::NEG_INFINITY, 0); n];
+    let (mut values, mut indices) = (vec![T::NEG_INFINITY; n], vec![0i64; n]);
     let [depths, rows, cols] = &plan.spans;
     let hw = [plan.size[1], plan.size[2]];
-    per_plane(
+    per_plane_pair(
         x,
         plan.in_plane(),
-        &mut both,
+        (&mut values, &mut indices),
         plan.out_plane(),
         plan.parallel(),
-        move |src, dst| {
+        move |src, vals, idx| {
             let mut cell = 0;
             for ds in depths {
                 for r in rows {
@@ -156,21 +253,19 @@ fn max_pool_in<T: Float, const DEEP: bool>(x: &[T], plan: &PoolPlan) -> (Vec<T>,
                             }
                             true
                         });
-                        dst[cell] = (
-                            best.0,
-                            if best.1 == usize::MAX {
-                                0
-                            } else {
-                                best.1 as i64
-                            },
-                        );
+                        vals[cell] = best.0;
+                        idx[cell] = if best.1 == usize::MAX {
+                            0
+                        } else {
+                            best.1 as i64
+                        };
                         cell += 1;
                     }
                 }
             }
         },
     );
-    both.into_iter().unzip()
+    (values, indices)
 }
 
 /// The gradient of a max pooling: each output's gradient `g` added at its window's argmax
@@ -327,6 +422,38 @@ mod tests {
         let (v, i) = max_pool::<f64>(&x, &plan);
         assert_eq!(v, vec![6., 8., 3., 4.]);
         assert_eq!(i, vec![5, 7, 8, 15]);
+    }
+
+    #[test]
+    fn the_2x2_fast_path_agrees_with_the_general_kernel() {
+        // Odd sizes (a last row and column no window reads), ties, NaNs and infinities.
+        let (h, w) = (7, 9);
+        let x: Vec<f64> = (0..3 * h * w)
+            .map(|i| match i % 17 {
+                3 => f64::NAN,
+                5 => f64::NEG_INFINITY,
+                _ => ((i * 7) % 5) as f64,
+            })
+            .collect();
+        let plan = PoolPlan {
+            planes: 3,
+            size: [1, h, w],
+            spans: [vec![Span::UNIT], spans(3, 2, 2), spans(4, 2, 2)],
+        };
+        assert!(plan.is_2x2());
+        let (fast, general) = (
+            max_pool_2x2(&x, &plan),
+            max_pool_in::<f64, false>(&x, &plan),
+        );
+        assert_eq!(fast.1, general.1);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast.0), bits(&general.0));
+        // A stride-1 or padded plan is not the fast path's.
+        let strided = PoolPlan {
+            spans: [vec![Span::UNIT], spans(6, 2, 1), spans(4, 2, 2)],
+            ..plan
+        };
+        assert!(!strided.is_2x2());
     }
 
     #[test]

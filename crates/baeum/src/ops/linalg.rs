@@ -120,6 +120,8 @@ fn matmul_rule(
     let sa = needs[1].then(|| Saved::new("matmul", a));
     let sb = needs[0].then(|| Saved::new("matmul", b));
     let (shape_a, shape_b) = (a.shape().clone(), b.shape().clone());
+    let plain = ra == 2 && rb == 2;
+    let (a_transposed, b_transposed) = (plain && column_major(a), plain && column_major(b));
     move |g: &Tensor| {
         let g2 = match (ra, rb) {
             (1, 1) => g.reshape(&[1, 1]),
@@ -129,6 +131,11 @@ fn matmul_rule(
         };
         let ga = sb.as_ref().map(|sb| {
             let b = sb.get();
+            if a_transposed {
+                // ∂A = (B·∂Cᵀ)ᵀ: computed in A's own (column-major) order, so the gradient of
+                // a transposed weight comes back contiguous after the transpose's backward.
+                return b.matmul(&g2.mt()).mt();
+            }
             let bt = if rb == 1 { b.unsqueeze(0) } else { b.mt() };
             let ga = g2.matmul(&bt);
             let a2: Vec<usize> = if ra == 1 {
@@ -140,6 +147,10 @@ fn matmul_rule(
         });
         let gb = sa.as_ref().map(|sa| {
             let a = sa.get();
+            if b_transposed {
+                // ∂B = (∂Cᵀ·A)ᵀ, in B's column-major order (a Linear layer's `weight.t()`).
+                return g2.mt().matmul(&a).mt();
+            }
             let at = if ra == 1 { a.unsqueeze(1) } else { a.mt() };
             let gb = at.matmul(&g2);
             let b2: Vec<usize> = if rb == 1 {
@@ -151,6 +162,13 @@ fn matmul_rule(
         });
         grads([ga, gb])
     }
+}
+
+/// Whether `t` is a matrix stored column by column (a transposed contiguous matrix): the order
+/// its gradient is best computed in (for plain 2-D products; batched ones may broadcast).
+fn column_major(t: &Tensor) -> bool {
+    let l = t.layout();
+    l.rank() == 2 && !l.is_contiguous() && l.strides[0] == 1 && l.strides[1] == l.shape[0]
 }
 
 /// Views a slice of `T` as `U` where the two are the same type (checked at run time).

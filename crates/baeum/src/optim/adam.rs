@@ -58,6 +58,66 @@ define_options! {
     validate |o, lr| { validate_adam("AdamW", lr, o.betas, o.eps, o.weight_decay) }
 }
 
+/// How the weight decay enters a step: not at all, as an L2 term added to the gradient
+/// (Adam), or by shrinking the weights directly (AdamW).
+const NO_DECAY: u8 = 0;
+const L2_DECAY: u8 = 1;
+const DECOUPLED_DECAY: u8 = 2;
+
+/// The per-step constants of an Adam update, in the parameter's dtype.
+#[derive(Clone, Copy)]
+struct AdamConsts<T> {
+    /// −1 to maximize, else 1 (multiplying by ±1 is exact, so this is the same as negating).
+    sign: T,
+    w1: T,
+    b2: T,
+    w2: T,
+    eps: T,
+    bc2_sqrt: T,
+    wd: T,
+    decay: T,
+    neg_step_size: T,
+}
+
+/// One run of the update over a chunk. The options that pick a formula are const parameters,
+/// so the loop body has no branches and vectorises; the arithmetic and its order are
+/// PyTorch's (`addcdiv` with `denom = √v / √(1 − β₂ᵗ) + ε`).
+#[inline(never)]
+fn adam_run<T: Float, const DECAY: u8, const AMSGRAD: bool>(
+    k: AdamConsts<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vmax: &mut [T],
+) {
+    let n = p.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    let vmax = &mut vmax[..if AMSGRAD { n } else { 0 }];
+    for i in 0..n {
+        let mut d = g[i] * k.sign;
+        match DECAY {
+            L2_DECAY => d = d + k.wd * p[i],
+            DECOUPLED_DECAY => p[i] = p[i] * k.decay,
+            _ => {}
+        }
+        let mi = lerp(m[i], d, k.w1);
+        let vi = v[i] * k.b2 + k.w2 * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        let second = if AMSGRAD {
+            // torch.maximum: NaN wins.
+            if vi > vmax[i] || vi.is_nan() {
+                vmax[i] = vi;
+            }
+            vmax[i]
+        } else {
+            vi
+        };
+        p[i] = p[i] + k.neg_step_size * mi / (second.sqrt() / k.bc2_sqrt + k.eps);
+    }
+}
+
 /// The Adam step shared by Adam and AdamW.
 #[allow(clippy::too_many_arguments)]
 fn adam_step<T: Float>(
@@ -81,50 +141,32 @@ fn adam_step<T: Float>(
     let step = st.step as f64;
     let bias_correction1 = 1.0 - beta1.powf(step);
     let bias_correction2_sqrt = (1.0 - beta2.powf(step)).sqrt();
-    let neg_step_size = T::c(-(lr / bias_correction1));
-    let (w1, b2, w2) = (T::c(1.0 - beta1), T::c(beta2), T::c(1.0 - beta2));
-    let (eps, bc2_sqrt, wd) = (T::c(eps), T::c(bias_correction2_sqrt), T::c(weight_decay));
-    let decay = T::c(1.0 - lr * weight_decay);
+    let k = AdamConsts {
+        sign: T::c(if maximize { -1.0 } else { 1.0 }),
+        w1: T::c(1.0 - beta1),
+        b2: T::c(beta2),
+        w2: T::c(1.0 - beta2),
+        eps: T::c(eps),
+        bc2_sqrt: T::c(bias_correction2_sqrt),
+        wd: T::c(weight_decay),
+        decay: T::c(1.0 - lr * weight_decay),
+        neg_step_size: T::c(-(lr / bias_correction1)),
+    };
+    let decay = match (weight_decay != 0.0, decoupled) {
+        (false, _) => NO_DECAY,
+        (true, false) => L2_DECAY,
+        (true, true) => DECOUPLED_DECAY,
+    };
+    let run = match (decay, amsgrad) {
+        (NO_DECAY, false) => adam_run::<T, NO_DECAY, false>,
+        (L2_DECAY, false) => adam_run::<T, L2_DECAY, false>,
+        (_, false) => adam_run::<T, DECOUPLED_DECAY, false>,
+        (NO_DECAY, true) => adam_run::<T, NO_DECAY, true>,
+        (L2_DECAY, true) => adam_run::<T, L2_DECAY, true>,
+        (_, true) => adam_run::<T, DECOUPLED_DECAY, true>,
+    };
     let [m, v, vmax] = st.buffers_opt_mut::<T, 3>(["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]);
     let (m, v) = (m.expect("exp_avg created"), v.expect("exp_avg_sq created"));
-    // One run over a chunk; the options are loop-invariant, so the loops vectorise.
-    let run = |p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: Option<&mut [T]>| {
-        let n = p.len();
-        let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
-        // The moments of element i, after applying its (decayed) gradient.
-        let mut moments = |i: usize, p: &mut [T]| {
-            let mut d = if maximize { -g[i] } else { g[i] };
-            if weight_decay != 0.0 {
-                if decoupled {
-                    p[i] = p[i] * decay;
-                } else {
-                    d = d + wd * p[i];
-                }
-            }
-            m[i] = lerp(m[i], d, w1);
-            v[i] = v[i] * b2 + w2 * d * d;
-            (m[i], v[i])
-        };
-        match vmax {
-            Some(vmax) => {
-                let vmax = &mut vmax[..n];
-                for i in 0..n {
-                    let (mi, vi) = moments(i, p);
-                    // torch.maximum: NaN wins.
-                    if vi > vmax[i] || vi.is_nan() {
-                        vmax[i] = vi;
-                    }
-                    p[i] = p[i] + neg_step_size * mi / (vmax[i].sqrt() / bc2_sqrt + eps);
-                }
-            }
-            None => {
-                for i in 0..n {
-                    let (mi, vi) = moments(i, p);
-                    p[i] = p[i] + neg_step_size * mi / (vi.sqrt() / bc2_sqrt + eps);
-                }
-            }
-        }
-    };
     match vmax {
         None if n >= PARALLEL_THRESHOLD => {
             let c = PARALLEL_CHUNK;
@@ -132,9 +174,10 @@ fn adam_step<T: Float>(
                 .zip(g.par_chunks(c))
                 .zip(m.par_chunks_mut(c))
                 .zip(v.par_chunks_mut(c))
-                .for_each(|(((p, g), m), v)| run(p, g, m, v, None));
+                .for_each(|(((p, g), m), v)| run(k, p, g, m, v, &mut []));
         }
-        vmax => run(p, g, m, v, vmax),
+        None => run(k, p, g, m, v, &mut []),
+        Some(vmax) => run(k, p, g, m, v, vmax),
     }
 }
 

@@ -327,7 +327,8 @@ fn other_cases() -> Vec<Case> {
             move |x| embedding(&idx, &x[0], None).unwrap(),
         )
         .twice(),
-        // Normalisation is composed of checked ops; these cases check the composition.
+        // Training-mode batch norm is one fused op (its second order replays the composition);
+        // the other normalisations are composed of checked ops.
         Case::new(
             "batch_norm training",
             vec![
@@ -338,6 +339,17 @@ fn other_cases() -> Vec<Case> {
             |x| batch_norm(&x[0], None, None, Some(&x[1]), Some(&x[2]), true, 0.1, 1e-5).unwrap(),
         )
         .twice(),
+        Case::new(
+            "batch_norm training [N, C, H, W] without affine",
+            vec![uniform(&[3, 2, 2, 3], -1.0, 1.0, 708)],
+            |x| batch_norm(&x[0], None, None, None, None, true, 0.1, 1e-5).unwrap(),
+        )
+        .twice(),
+        Case::new(
+            "batch_norm training [N, C] with weight only",
+            vec![uniform(&[5, 4], -2.0, 2.0, 709), uniform(&[4], 0.5, 1.5, 710)],
+            |x| batch_norm(&x[0], None, None, Some(&x[1]), None, true, 0.1, 1e-3).unwrap(),
+        ),
         Case::new(
             "group_norm",
             vec![uniform(&[2, 4, 3], -1.0, 1.0, 705)],

@@ -1,12 +1,18 @@
 //! Normalisation: batch, instance, layer, group and local response norm, with PyTorch's
 //! statistics (biased variance to normalise, unbiased for the running variance) and
-//! momentum convention. Each is composed of differentiable tensor operations, so gradients
-//! (of any order) flow through the batch statistics.
+//! momentum convention. Training-mode batch norm is one recorded op with fused kernels
+//! (`kernels/norm.rs`) whose backward, under create_graph, replays the composition below;
+//! the others are composed of differentiable tensor operations. Gradients of any order flow
+//! through the batch statistics.
 
 use super::pool::{PoolGeometry, avg_pool_with_geometry};
-use crate::autograd::no_grad;
+use crate::autograd::{BackwardOptions, Grads, Saved, grad, is_grad_enabled, no_grad, record_op};
 use crate::error::{Result, bail};
-use crate::tensor::Tensor;
+use crate::kernels::norm::{
+    ChannelShape, batch_norm_grad_input, channel_affine, channel_grad_sums, channel_moments,
+};
+use crate::tensor::{Element, Tensor};
+use crate::with_float_dtype;
 
 /// The factor a BatchNorm layer passes as `momentum` to [`batch_norm`] (what PyTorch's
 /// `_BatchNorm.forward` does): the momentum itself, or, for `momentum=None` (a cumulative
@@ -135,8 +141,7 @@ pub fn batch_norm(
             input.shape()
         );
     }
-    let dims: Vec<isize> = (0..rank as isize).filter(|&d| d != 1).collect();
-    let (y, mean, var) = normalize(input, &dims, eps);
+    let (y, mean, var) = batch_norm_training(input, weight, bias, eps);
     update_running(
         running_mean,
         running_var,
@@ -146,7 +151,139 @@ pub fn batch_norm(
         momentum,
         None,
     );
-    Ok(affine(y, weight, bias, view))
+    Ok(y)
+}
+
+/// Training-mode batch norm of a float `[N, C, *]` input as one recorded op `batch_norm`:
+/// the output, and each channel's mean and biased variance (`[C]`, the input's dtype).
+fn batch_norm_training(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> (Tensor, Tensor, Tensor) {
+    let dims = input.dims();
+    let sh = ChannelShape {
+        batch: dims[0],
+        channels: dims[1],
+        spatial: dims[2..].iter().product(),
+    };
+    let c = sh.channels;
+    let x = input.contiguous();
+    let (mean, var) = with_float_dtype!(x.dtype(), T => {
+        x.with_slice::<T, _>(|d, l| channel_moments(&d[l.offset..l.offset + l.numel()], sh))
+    }, unreachable!("batch_norm: checked float"));
+    let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+    let values = |t: Option<&Tensor>, default: f64| -> Vec<f64> {
+        t.map_or_else(|| vec![default; c], |t| t.to_vec::<f64>())
+    };
+    let (w, b) = (values(weight, 1.0), values(bias, 0.0));
+    let dtype = x.dtype();
+    let y = with_float_dtype!(dtype, T => {
+        // PyTorch's CPU transform: y = x·α + β, α = invstd·w, β = b − mean·α.
+        let alpha: Vec<T> = (0..c).map(|k| T::from_f64(invstd[k] * w[k])).collect();
+        let beta: Vec<T> = (0..c)
+            .map(|k| T::from_f64(b[k] - mean[k] * invstd[k] * w[k]))
+            .collect();
+        let y = x.with_slice::<T, _>(|d, l| {
+            channel_affine(&d[l.offset..l.offset + l.numel()], sh, &alpha, &beta)
+        });
+        Tensor::from_vec(y, input.shape().clone())
+    }, unreachable!("batch_norm: checked float"));
+    let stats = |v: &[f64]| Tensor::from_vec(v.to_vec(), [c]).to_dtype(dtype);
+    let (mean_t, var_t) = (stats(&mean), stats(&var));
+
+    let mut inputs: Vec<&Tensor> = vec![input];
+    inputs.extend(weight);
+    inputs.extend(bias);
+    let present = [weight.is_some(), bias.is_some()];
+    let saved: Vec<Saved> = inputs.iter().map(|t| Saved::new("batch_norm", t)).collect();
+    let y = record_op(
+        "batch_norm",
+        &inputs,
+        move || y,
+        move |_, needs| {
+            let needs = needs.to_vec();
+            move |g: &Tensor| {
+                let inputs: Vec<&Tensor> = saved.iter().map(|s| s.get()).collect();
+                if is_grad_enabled() {
+                    return replayed_batch_norm_backward(&inputs, present, &needs, g, eps);
+                }
+                let x = inputs[0].contiguous();
+                let g = g.contiguous();
+                let m = sh.count() as f64;
+                with_float_dtype!(dtype, T => {
+                let (sum_g, sum_gx, dx) = x.with_slice::<T, _>(|xd, xl| {
+                    g.with_slice::<T, _>(|gd, gl| {
+                        let xs = &xd[xl.offset..xl.offset + xl.numel()];
+                        let gs = &gd[gl.offset..gl.offset + gl.numel()];
+                        let (sum_g, sum_gx) = channel_grad_sums(gs, xs, &mean, sh);
+                        let dx = needs[0].then(|| {
+                            let mean_g: Vec<f64> = sum_g.iter().map(|s| s / m).collect();
+                            let k: Vec<f64> =
+                                (0..c).map(|i| sum_gx[i] / m * invstd[i] * invstd[i]).collect();
+                            let scale: Vec<f64> = (0..c).map(|i| invstd[i] * w[i]).collect();
+                            batch_norm_grad_input(gs, xs, sh, &mean, &mean_g, &k, &scale)
+                        });
+                        (sum_g, sum_gx, dx)
+                    })
+                });
+                let mut out = Grads::new();
+                out.push(dx.map(|dx| Tensor::from_vec(dx, x.shape().clone())));
+                let mut k = 1;
+                if present[0] {
+                    let dw: Vec<T> = (0..c).map(|i| T::from_f64(sum_gx[i] * invstd[i])).collect();
+                    out.push(needs[k].then(|| Tensor::from_vec(dw, [c])));
+                    k += 1;
+                }
+                if present[1] {
+                    let db: Vec<T> = sum_g.iter().map(|&s| T::from_f64(s)).collect();
+                    out.push(needs[k].then(|| Tensor::from_vec(db, [c])));
+                }
+                out
+            }, unreachable!("batch_norm: checked float"))
+            }
+        },
+    );
+    (y, mean_t, var_t)
+}
+
+/// The backward of the fused batch norm under create_graph: the normalisation composed of
+/// tensor ops from the saved inputs, and differentiated, so the gradient is differentiable.
+fn replayed_batch_norm_backward(
+    inputs: &[&Tensor],
+    present: [bool; 2],
+    needs: &[bool],
+    g: &Tensor,
+    eps: f64,
+) -> Grads {
+    let x = inputs[0];
+    let mut rest = inputs[1..].iter().copied();
+    let mut next = |p: bool| if p { rest.next() } else { None };
+    let (weight, bias) = (next(present[0]), next(present[1]));
+    let rank = x.rank();
+    let dims: Vec<isize> = (0..rank as isize).filter(|&d| d != 1).collect();
+    let (y, _, _) = normalize(x, &dims, eps);
+    let y = affine(y, weight, bias, |t| per_channel(t, rank));
+    let wanted: Vec<&Tensor> = inputs
+        .iter()
+        .zip(needs)
+        .filter(|(_, n)| **n)
+        .map(|(t, _)| *t)
+        .collect();
+    let found = grad(
+        &[&y],
+        &wanted,
+        Some(std::slice::from_ref(g)),
+        BackwardOptions::create_graph(),
+    )
+    .expect("batch_norm: the composed normalisation depends on every input that needs a gradient");
+    let mut found = found.into_iter();
+    needs
+        .iter()
+        .zip(inputs)
+        .map(|(&n, t)| n.then(|| found.next().flatten().unwrap_or_else(|| t.zeros_like())))
+        .collect()
 }
 
 /// `(x − mean) / sqrt(var + eps)` over `dims`, with the mean and biased variance (kept dims).
