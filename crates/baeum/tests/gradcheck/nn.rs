@@ -347,7 +347,10 @@ fn other_cases() -> Vec<Case> {
         .twice(),
         Case::new(
             "batch_norm training [N, C] with weight only",
-            vec![uniform(&[5, 4], -2.0, 2.0, 709), uniform(&[4], 0.5, 1.5, 710)],
+            vec![
+                uniform(&[5, 4], -2.0, 2.0, 709),
+                uniform(&[4], 0.5, 1.5, 710),
+            ],
             |x| batch_norm(&x[0], None, None, Some(&x[1]), None, true, 0.1, 1e-3).unwrap(),
         ),
         Case::new(
