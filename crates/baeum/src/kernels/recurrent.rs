@@ -100,7 +100,7 @@ impl SequencePlan {
         let threads = rayon::current_num_threads();
         let work = self.steps * self.batch * self.gh() * self.hidden;
         if threads < 2 || self.batch < 2 * threads || work < 1 << 20 {
-            return vec![0..self.batch];
+            return std::iter::once(0..self.batch).collect();
         }
         let per = self.batch.div_ceil(threads);
         (0..self.batch)

@@ -149,7 +149,7 @@ fn matmul_rule(
             let a = sa.get();
             if b_transposed {
                 // ∂B = (∂Cᵀ·A)ᵀ, in B's column-major order (a Linear layer's `weight.t()`).
-                return g2.mt().matmul(&a).mt();
+                return g2.mt().matmul(a).mt();
             }
             let at = if ra == 1 { a.unsqueeze(1) } else { a.mt() };
             let gb = at.matmul(&g2);
