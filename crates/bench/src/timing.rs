@@ -67,6 +67,23 @@ pub fn time(reps: usize, f: impl FnMut()) -> f64 {
     )
 }
 
+/// Like [`time`] for two calls at once, alternating `f` and `g` call by call: the median
+/// seconds per call of each.
+pub fn time_pair(reps: usize, mut f: impl FnMut(), mut g: impl FnMut()) -> (f64, f64) {
+    f();
+    g();
+    let (mut tf, mut tg) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        tf.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        g();
+        tg.push(t.elapsed().as_secs_f64());
+    }
+    (median(tf), median(tg))
+}
+
 /// Peak resident memory of this process in MiB (Linux's VmHWM), if known.
 pub fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -1,6 +1,8 @@
 //! Matrix products. Floats go to the `gemm` crate, which takes arbitrary strides, so
 //! transposed views multiply without a copy; batches of small products run in parallel.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::tensor::{Element, Float, Layout};
@@ -66,18 +68,21 @@ const TINY: usize = 512;
 /// Products at least this large (m·k·n) let `gemm` use all threads.
 const LARGE: usize = 64 * 64 * 64;
 
-/// Computes every product of `plan` into `out` (contiguous `[batch, m, n]`).
-pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan, out: &mut [T]) {
+/// Every product of `plan`, as a contiguous `[batch, m, n]` buffer. The buffer is not zeroed
+/// first: every element is written exactly once (gemm overwrites, it does not accumulate).
+pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan) -> Vec<T> {
     let (m, k, n) = (plan.m, plan.k, plan.n);
     let per = m * n;
+    let numel = plan.batch() * per;
+    let mut out: Vec<T> = Vec::with_capacity(numel);
     if per == 0 {
-        return;
+        return out;
     }
     let flops = m * k * n;
-    let one = |i: usize, dst: &mut [T], par: gemm::Parallelism| {
+    let one = |i: usize, dst: &mut [MaybeUninit<T>], par: gemm::Parallelism| {
         let (ao, bo) = (plan.a_offsets[i], plan.b_offsets[i]);
         if k == 0 {
-            dst.fill(T::zero());
+            dst.fill(MaybeUninit::new(T::zero()));
             return;
         }
         if flops <= TINY {
@@ -85,13 +90,14 @@ pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan, out: &mut [T]
             return;
         }
         // SAFETY: offsets and strides come from validated layouts of `a` and `b`, so every
-        // element gemm reads lies inside the slices; `dst` holds exactly m·n elements.
+        // element gemm reads lies inside the slices; `dst` holds exactly m·n elements, which
+        // gemm writes without reading (`read_dst` false).
         unsafe {
             gemm::gemm(
                 m,
                 n,
                 k,
-                dst.as_mut_ptr(),
+                dst.as_mut_ptr().cast::<T>(),
                 1,
                 n as isize,
                 false,
@@ -111,13 +117,14 @@ pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan, out: &mut [T]
         }
     };
     let batch = plan.batch();
+    let dst = &mut out.spare_capacity_mut()[..numel];
     // Whole products per thread when they share out evenly (a convolution's per-image
     // products): no synchronisation inside each product, and each thread's operands stay in
     // its own cache. Otherwise large products are split across threads one after another.
     let threads = rayon::current_num_threads();
     let even = batch >= 4 * threads || batch.is_multiple_of(threads);
     if batch > 1 && (flops < LARGE || even) {
-        out.par_chunks_mut(per)
+        dst.par_chunks_mut(per)
             .enumerate()
             .for_each(|(i, dst)| one(i, dst, gemm::Parallelism::None));
     } else {
@@ -126,10 +133,14 @@ pub fn matmul_float<T: Float>(a: &[T], b: &[T], plan: &MatmulPlan, out: &mut [T]
         } else {
             gemm::Parallelism::None
         };
-        for (i, dst) in out.chunks_mut(per).enumerate() {
+        for (i, dst) in dst.chunks_mut(per).enumerate() {
             one(i, dst, par);
         }
     }
+    // SAFETY: every one of the `numel` elements was written above (each product writes its
+    // whole m·n block: by gemm, by `naive`, or the zero fill when k = 0).
+    unsafe { out.set_len(numel) };
+    out
 }
 
 /// `dst[m×n]` (contiguous, row-major) = `A·B` (+ `dst` when `accumulate`), A and B given by
@@ -198,14 +209,21 @@ pub fn product<T: Float>(
     }
 }
 
-fn naive<T: Float>(a: &[T], b: &[T], ao: usize, bo: usize, p: &MatmulPlan, dst: &mut [T]) {
+fn naive<T: Float>(
+    a: &[T],
+    b: &[T],
+    ao: usize,
+    bo: usize,
+    p: &MatmulPlan,
+    dst: &mut [MaybeUninit<T>],
+) {
     for i in 0..p.m {
         for j in 0..p.n {
             let mut acc = T::zero();
             for l in 0..p.k {
                 acc = acc + a[ao + i * p.a_rs + l * p.a_cs] * b[bo + l * p.b_rs + j * p.b_cs];
             }
-            dst[i * p.n + j] = acc;
+            dst[i * p.n + j] = MaybeUninit::new(acc);
         }
     }
 }

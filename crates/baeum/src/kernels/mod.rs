@@ -15,7 +15,7 @@ pub mod recurrent;
 pub mod reduce;
 
 /// Element counts at or above this are split across threads.
-pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+pub const PARALLEL_THRESHOLD: usize = 1 << 16;
 
 /// Elements handled per parallel task.
 pub const PARALLEL_CHUNK: usize = 1 << 14;

@@ -49,7 +49,7 @@ impl PoolPlan {
         self.spans.iter().map(Vec::len).product()
     }
     fn parallel(&self) -> bool {
-        self.planes > 1 && self.planes * (self.in_plane() + self.out_plane()) >= 1 << 14
+        self.planes > 1 && self.planes * (self.in_plane() + self.out_plane()) >= 1 << 16
     }
 
     /// Whether every window is 2×2 at stride 2 with no padding, over a 2-D plane (the

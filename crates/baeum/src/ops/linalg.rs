@@ -89,15 +89,17 @@ fn matmul_forward(x: &Tensor, y: &Tensor, batch: &Shape, m: usize, k: usize, n: 
     out_shape.extend([m, n]);
     let numel = plan.batch() * m * n;
     let out = numeric_or_panic!(dtype, "matmul", T => {
-        let mut out = vec![T::zero(); numel];
         a.with_slice::<T, _>(|da, _| b.with_slice::<T, _>(|db, _| {
             with_float_dtype!(dtype, F => {
                 // SAFETY-free reinterpretation: T and F are the same type in this arm.
                 let (da, db): (&[F], &[F]) = (cast_slice(da), cast_slice(db));
-                matmul_float::<F>(da, db, &plan, cast_slice_mut(&mut out));
-            }, matmul_int::<T>(da, db, &plan, &mut out))
-        }));
-        Tensor::from_vec(out, Shape(out_shape))
+                Tensor::from_vec(matmul_float::<F>(da, db, &plan), Shape(out_shape))
+            }, {
+                let mut out = vec![T::zero(); numel];
+                matmul_int::<T>(da, db, &plan, &mut out);
+                Tensor::from_vec(out, Shape(out_shape))
+            })
+        }))
     });
     // Remove the dimensions that 1-D operands gained.
     match (ra, rb) {
@@ -176,12 +178,6 @@ fn cast_slice<T: 'static, U: 'static>(s: &[T]) -> &[U] {
     assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<U>());
     // SAFETY: T and U are the same type.
     unsafe { std::slice::from_raw_parts(s.as_ptr() as *const U, s.len()) }
-}
-
-fn cast_slice_mut<T: 'static, U: 'static>(s: &mut [T]) -> &mut [U] {
-    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<U>());
-    // SAFETY: T and U are the same type.
-    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr() as *mut U, s.len()) }
 }
 
 /// Label ids: `A`–`Z` are 0–25, `a`–`z` 26–51, and ellipsis dimensions 52 onwards.

@@ -5,7 +5,7 @@
 use baeum::{DType, Generator, Tensor};
 
 use crate::Row;
-use crate::timing::time;
+use crate::timing::time_pair;
 
 pub const SIZES: [usize; 4] = [128, 512, 1024, 2048];
 
@@ -53,15 +53,20 @@ pub fn run(quick: bool) -> Vec<Row> {
         let b = Tensor::uniform_with([n, n], -1.0, 1.0, DType::F32, &mut g);
         let reps = reps(n, quick);
         let flop = 2.0 * (n * n * n) as f64;
-        let t_baeum = time(reps, || {
-            std::hint::black_box(a.matmul(&b));
-        });
         let (va, vb) = (a.to_vec::<f32>(), b.to_vec::<f32>());
         let mut dst = vec![0f32; n * n];
-        let t_gemm = time(reps, || {
-            gemm_direct(&va, &vb, &mut dst, n);
-            std::hint::black_box(&dst);
-        });
+        // Alternating calls, so that both figures see the same machine (its clock and its
+        // neighbours' load drift over a run).
+        let (t_baeum, t_gemm) = time_pair(
+            reps,
+            || {
+                std::hint::black_box(a.matmul(&b));
+            },
+            || {
+                gemm_direct(&va, &vb, &mut dst, n);
+                std::hint::black_box(&dst);
+            },
+        );
         for (imp, t) in [("baeum", t_baeum), ("gemm", t_gemm)] {
             rows.push(Row {
                 workload: "W0",
