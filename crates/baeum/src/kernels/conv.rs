@@ -118,6 +118,9 @@ fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
     let plane = w.size.iter().product::<usize>();
     let line_len = od * oh * ow;
     let [sa, si, _] = w.stride;
+    // A 2-D window at stride 1 whose output is as wide as the input ("same" padding): each
+    // kernel offset's column row is the plane shifted, copied in one piece.
+    let same_plane = w.size[0] == 1 && od == 1 && si == 1 && sw == 1 && ow == width;
     let mut row = 0;
     for c in 0..w.channels {
         let src = &src[c * plane..(c + 1) * plane];
@@ -128,6 +131,11 @@ fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
                 for kj in 0..kw {
                     let (lo, hi, j0) = w.inside(2, kj);
                     let dst_row = &mut dst[row * line_len..(row + 1) * line_len];
+                    if same_plane {
+                        shifted_plane(src, dst_row, ow, (i_lo, i_hi, i0), (lo, hi, j0));
+                        row += 1;
+                        continue;
+                    }
                     for oa in a_lo..a_hi {
                         let a = a0 + (oa - a_lo) * sa;
                         for oi in i_lo..i_hi {
@@ -149,6 +157,31 @@ fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
                 }
             }
         }
+    }
+}
+
+/// One column row of a "same"-width, stride-1 2-D window: output position `(oi, oj)` reads
+/// input `(i0 + oi − i_lo, j0 + oj − lo)` for `oi` in `i_lo..i_hi`, `oj` in `lo..hi`, and
+/// zero elsewhere. With rows of equal width in and out, the valid rectangle is one run of
+/// the plane, so it is copied whole; the columns outside `lo..hi` that the run covers (they
+/// picked up the neighbouring rows' ends) are zeroed after.
+fn shifted_plane<T: Element>(
+    src: &[T],
+    dst: &mut [T],
+    width: usize,
+    (i_lo, i_hi, i0): (usize, usize, usize),
+    (lo, hi, j0): (usize, usize, usize),
+) {
+    if i_hi <= i_lo || hi <= lo {
+        return;
+    }
+    let (start, end) = (i_lo * width + lo, (i_hi - 1) * width + hi);
+    let from = i0 * width + j0;
+    dst[start..end].copy_from_slice(&src[from..from + (end - start)]);
+    for oi in i_lo..i_hi {
+        let line = &mut dst[oi * width..(oi + 1) * width];
+        line[..lo].fill(T::zero());
+        line[hi..].fill(T::zero());
     }
 }
 
@@ -434,6 +467,49 @@ mod tests {
         let cols = im2col(&x, 1, &w);
         let first: Vec<f64> = (0..8).map(|r| cols[r * 8]).collect();
         assert_eq!(first, vec![0., 0., 0., 0., 0., 0., 0., 1.]);
+    }
+
+    #[test]
+    fn im2col_matches_the_definition_with_same_padding() {
+        // Stride 1 with the output as wide as the input takes the shifted-plane copy; the
+        // scratch is filled twice (from two different images), as conv_forward reuses it.
+        for (k, before, after, dilation) in [(3, 1, 1, 1), (2, 0, 1, 1), (5, 2, 2, 1), (3, 2, 2, 2)]
+        {
+            let (c, h, wd) = (2, 5, 6);
+            let out_h = h + before + after - dilation * (k - 1);
+            let win = Window {
+                channels: c,
+                size: [1, h, wd],
+                kernel: [1, k, k],
+                stride: [1; 3],
+                dilation: [1, dilation, dilation],
+                pad_before: [0, before, before],
+                pad_after: [0, after, after],
+                out: [1, out_h, wd],
+                spatial: 2,
+            };
+            let mut cols = vec![0.0; win.col_rows() * win.col_cols()];
+            for seed in [0.3, 0.7] {
+                let x: Vec<f64> = (0..c * h * wd).map(|i| (i as f64 * seed).sin()).collect();
+                im2col_one(&x, &mut cols, &win);
+                for (r, line) in cols.chunks(win.col_cols()).enumerate() {
+                    let (ch, ki, kj) = (r / (k * k), r / k % k, r % k);
+                    for (q, &got) in line.iter().enumerate() {
+                        let (oi, oj) = (q / wd, q % wd);
+                        let i = (oi + ki * dilation).checked_sub(before).filter(|&i| i < h);
+                        let j = (oj + kj * dilation).checked_sub(before).filter(|&j| j < wd);
+                        let want = match (i, j) {
+                            (Some(i), Some(j)) => x[(ch * h + i) * wd + j],
+                            _ => 0.0,
+                        };
+                        assert_eq!(
+                            got, want,
+                            "k {k} pads {before},{after}: row {r}, column {q}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -61,24 +61,43 @@ impl ChannelShape {
     }
 }
 
+/// Independent partial sums per reduction: a single f64 accumulator would wait on each
+/// add's latency; eight lanes keep the adder busy and vectorise. The lanes are combined in
+/// a fixed order, so the result is deterministic.
+const LANES: usize = 8;
+
+/// `Σ f(i)` over `0..n` in [`LANES`] interleaved partial sums.
+#[inline(always)]
+fn lane_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let whole = n / LANES * LANES;
+    for i in (0..whole).step_by(LANES) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a += f(i + l);
+        }
+    }
+    for i in whole..n {
+        acc[i - whole] += f(i);
+    }
+    acc.iter().sum()
+}
+
 /// Each channel's mean and biased variance (two passes, in f64).
 pub fn channel_moments<T: Float>(x: &[T], sh: ChannelShape) -> (Vec<f64>, Vec<f64>) {
     let m = sh.count() as f64;
     sh.per_channel(|c| {
         let sum: f64 = sh
             .runs(x, c)
-            .map(|r| r.iter().map(|v| v.to_f64()).sum::<f64>())
+            .map(|r| lane_sum(r.len(), |i| r[i].to_f64()))
             .sum();
         let mean = sum / m;
         let sq: f64 = sh
             .runs(x, c)
             .map(|r| {
-                r.iter()
-                    .map(|v| {
-                        let d = v.to_f64() - mean;
-                        d * d
-                    })
-                    .sum::<f64>()
+                lane_sum(r.len(), |i| {
+                    let d = r[i].to_f64() - mean;
+                    d * d
+                })
             })
             .sum();
         (mean, sq / m)
@@ -115,10 +134,9 @@ pub fn channel_grad_sums<T: Float>(
         sh.runs(g, c)
             .zip(sh.runs(x, c))
             .fold((0.0, 0.0), |(s, sx), (gr, xr)| {
-                let (a, b) = gr.iter().zip(xr).fold((0.0, 0.0), |(a, b), (&gv, &xv)| {
-                    let gv = gv.to_f64();
-                    (a + gv, b + gv * (xv.to_f64() - m))
-                });
+                let xr = &xr[..gr.len()];
+                let a = lane_sum(gr.len(), |i| gr[i].to_f64());
+                let b = lane_sum(gr.len(), |i| gr[i].to_f64() * (xr[i].to_f64() - m));
                 (s + a, sx + b)
             })
     })
