@@ -213,35 +213,37 @@ fn batch_norm_training(
                 let g = g.contiguous();
                 let m = sh.count() as f64;
                 with_float_dtype!(dtype, T => {
-                let (sum_g, sum_gx, dx) = x.with_slice::<T, _>(|xd, xl| {
-                    g.with_slice::<T, _>(|gd, gl| {
-                        let xs = &xd[xl.offset..xl.offset + xl.numel()];
-                        let gs = &gd[gl.offset..gl.offset + gl.numel()];
-                        let (sum_g, sum_gx) = channel_grad_sums(gs, xs, &mean, sh);
-                        let dx = needs[0].then(|| {
-                            let mean_g: Vec<f64> = sum_g.iter().map(|s| s / m).collect();
-                            let k: Vec<f64> =
-                                (0..c).map(|i| sum_gx[i] / m * invstd[i] * invstd[i]).collect();
-                            let scale: Vec<f64> = (0..c).map(|i| invstd[i] * w[i]).collect();
-                            batch_norm_grad_input(gs, xs, sh, &mean, &mean_g, &k, &scale)
-                        });
-                        (sum_g, sum_gx, dx)
-                    })
-                });
-                let mut out = Grads::new();
-                out.push(dx.map(|dx| Tensor::from_vec(dx, x.shape().clone())));
-                let mut k = 1;
-                if present[0] {
-                    let dw: Vec<T> = (0..c).map(|i| T::from_f64(sum_gx[i] * invstd[i])).collect();
-                    out.push(needs[k].then(|| Tensor::from_vec(dw, [c])));
-                    k += 1;
-                }
-                if present[1] {
-                    let db: Vec<T> = sum_g.iter().map(|&s| T::from_f64(s)).collect();
-                    out.push(needs[k].then(|| Tensor::from_vec(db, [c])));
-                }
-                out
-            }, unreachable!("batch_norm: checked float"))
+                    let (sum_g, sum_gx, dx) = x.with_slice::<T, _>(|xd, xl| {
+                        g.with_slice::<T, _>(|gd, gl| {
+                            let xs = &xd[xl.offset..xl.offset + xl.numel()];
+                            let gs = &gd[gl.offset..gl.offset + gl.numel()];
+                            let (sum_g, sum_gx) = channel_grad_sums(gs, xs, &mean, sh);
+                            let dx = needs[0].then(|| {
+                                let mean_g: Vec<f64> = sum_g.iter().map(|s| s / m).collect();
+                                let k: Vec<f64> = (0..c)
+                                    .map(|i| sum_gx[i] / m * invstd[i] * invstd[i])
+                                    .collect();
+                                let scale: Vec<f64> = (0..c).map(|i| invstd[i] * w[i]).collect();
+                                batch_norm_grad_input(gs, xs, sh, &mean, &mean_g, &k, &scale)
+                            });
+                            (sum_g, sum_gx, dx)
+                        })
+                    });
+                    let mut out = Grads::new();
+                    out.push(dx.map(|dx| Tensor::from_vec(dx, x.shape().clone())));
+                    let mut k = 1;
+                    if present[0] {
+                        let dw: Vec<T> =
+                            (0..c).map(|i| T::from_f64(sum_gx[i] * invstd[i])).collect();
+                        out.push(needs[k].then(|| Tensor::from_vec(dw, [c])));
+                        k += 1;
+                    }
+                    if present[1] {
+                        let db: Vec<T> = sum_g.iter().map(|&s| T::from_f64(s)).collect();
+                        out.push(needs[k].then(|| Tensor::from_vec(db, [c])));
+                    }
+                    out
+                }, unreachable!("batch_norm: checked float"))
             }
         },
     );
