@@ -106,9 +106,10 @@ pub fn im2col<T: Element>(x: &[T], batch: usize, w: &Window) -> Vec<T> {
 // im2col and col2im walk the column matrix the same way: row (c, kd, kh, kw), then each
 // output line (od, oh) whose input line lies inside the image (lines in the padding stay
 // zero / are dropped), then the line's positions ow. The inside ranges depend only on the
-// kernel offset, so they are worked out once per offset, not per line. They are written out twice, as plain
-// functions of their slices, which the compiler knows do not overlap the window, so the
-// window's numbers stay in registers (one walk shared through a closure ran up to 2.5× slower).
+// kernel offset, so they are worked out once per offset, not per line. They are written out
+// twice, as plain functions of their slices, which the compiler knows do not overlap the
+// window, so the window's numbers stay in registers (one walk shared through a closure ran up
+// to 2.5× slower).
 
 fn im2col_one<T: Element>(src: &[T], dst: &mut [T], w: &Window) {
     let [kd, kh, kw] = w.kernel;
