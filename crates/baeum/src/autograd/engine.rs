@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::node::{Edge, Node};
+use super::node::{Edge, Grads, Node};
 use super::{lock, no_grad_error, set_grad_enabled};
 use crate::error::{Result, bail};
 use crate::tensor::Tensor;
@@ -273,4 +273,35 @@ pub(crate) fn run_backward(
         }
     }
     Ok(found)
+}
+
+/// The backward of a fused op under create_graph, from its composition replayed as tensor
+/// ops: `output` (computed from `inputs`) differentiated against `g`, differentiably, for the
+/// inputs whose `needs` is set (zeros where the output does not reach one).
+pub(crate) fn replayed_grads(
+    op: &str,
+    output: &Tensor,
+    inputs: &[&Tensor],
+    needs: &[bool],
+    g: &Tensor,
+) -> Grads {
+    let wanted: Vec<&Tensor> = inputs
+        .iter()
+        .zip(needs)
+        .filter(|(_, n)| **n)
+        .map(|(t, _)| *t)
+        .collect();
+    let found = grad(
+        &[output],
+        &wanted,
+        Some(std::slice::from_ref(g)),
+        BackwardOptions::create_graph(),
+    )
+    .unwrap_or_else(|e| panic!("{op}: the replayed backward failed: {e}"));
+    let mut found = found.into_iter();
+    needs
+        .iter()
+        .zip(inputs)
+        .map(|(&n, t)| n.then(|| found.next().flatten().unwrap_or_else(|| t.zeros_like())))
+        .collect()
 }

@@ -29,6 +29,7 @@ pub mod registry;
 
 use std::cell::Cell;
 
+pub(crate) use engine::replayed_grads;
 pub use engine::{BackwardOptions, grad};
 pub use node::{Edge, Node};
 pub(crate) use node::{Grads, Saved, grads, record_op};

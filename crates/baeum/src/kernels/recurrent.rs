@@ -272,6 +272,7 @@ fn forward_rows<T: Float>(
         }
     }
     let mut hh = vec![T::zero(); batch * gh];
+    let cell = forward_cell::<T>();
     for s in 0..steps {
         let t = p.time(s);
         // hh = b_hh + h·W_hhᵀ.
@@ -297,7 +298,6 @@ fn forward_rows<T: Float>(
             &mut tape[..]
         };
         let hh = &hh;
-        let cell = forward_cell::<T>();
         rows_mut(
             &mut state,
             sw,
@@ -480,29 +480,6 @@ fn backward_cell_avx2<T: Float>(
     backward_cell_body(kind, h, tp, gr, prev, cr, dx)
 }
 
-fn forward_cell_plain<T: Float>(
-    kind: RnnMode,
-    h: usize,
-    x: &[T],
-    u: &[T],
-    st: &mut [T],
-    tp: &mut [T],
-) {
-    forward_cell_body(kind, h, x, u, st, tp)
-}
-
-fn backward_cell_plain<T: Float>(
-    kind: RnnMode,
-    h: usize,
-    tp: &[T],
-    gr: &[T],
-    prev: &[T],
-    cr: &mut [T],
-    dx: &mut [T],
-) {
-    backward_cell_body(kind, h, tp, gr, prev, cr, dx)
-}
-
 /// Whether this CPU runs the AVX2 + FMA copies.
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -522,7 +499,7 @@ fn forward_cell<T: Float>() -> ForwardCell<T> {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return |k, h, x, u, st, tp| unsafe { forward_cell_avx2(k, h, x, u, st, tp) };
     }
-    forward_cell_plain::<T>
+    forward_cell_body::<T>
 }
 
 /// The backward cell for this CPU.
@@ -534,7 +511,7 @@ fn backward_cell<T: Float>() -> BackwardCell<T> {
             backward_cell_avx2(k, h, tp, gr, prev, cr, dx)
         };
     }
-    backward_cell_plain::<T>
+    backward_cell_body::<T>
 }
 
 /// Gradients of a sequence run with respect to its inputs.
@@ -668,13 +645,13 @@ fn backward_rows<T: Float>(
     };
     // ∂hh · W_hh of one step, before it joins the carry.
     let mut dh_prev = vec![T::zero(); batch * h];
+    let cell = backward_cell::<T>();
     for s in (0..steps).rev() {
         let t = p.time(s);
         let gt = &g[t * batch * h..(t + 1) * batch * h];
         let tape_t = &tape[t * batch * row..(t + 1) * batch * row];
         let prev_tape = prev_time(s).map(|tp| &tape[tp * batch * row..(tp + 1) * batch * row]);
         let dx_t = &mut dxi[t * batch * gh..(t + 1) * batch * gh];
-        let cell = backward_cell::<T>();
         rows_mut(
             &mut carry,
             sw,

@@ -6,7 +6,7 @@
 //! through the batch statistics.
 
 use super::pool::{PoolGeometry, avg_pool_with_geometry};
-use crate::autograd::{BackwardOptions, Grads, Saved, grad, is_grad_enabled, no_grad, record_op};
+use crate::autograd::{Grads, Saved, is_grad_enabled, no_grad, record_op, replayed_grads};
 use crate::error::{Result, bail};
 use crate::kernels::norm::{
     ChannelShape, batch_norm_grad_input, channel_affine, channel_grad_sums, channel_moments,
@@ -267,25 +267,7 @@ fn replayed_batch_norm_backward(
     let dims: Vec<isize> = (0..rank as isize).filter(|&d| d != 1).collect();
     let (y, _, _) = normalize(x, &dims, eps);
     let y = affine(y, weight, bias, |t| per_channel(t, rank));
-    let wanted: Vec<&Tensor> = inputs
-        .iter()
-        .zip(needs)
-        .filter(|(_, n)| **n)
-        .map(|(t, _)| *t)
-        .collect();
-    let found = grad(
-        &[&y],
-        &wanted,
-        Some(std::slice::from_ref(g)),
-        BackwardOptions::create_graph(),
-    )
-    .expect("batch_norm: the composed normalisation depends on every input that needs a gradient");
-    let mut found = found.into_iter();
-    needs
-        .iter()
-        .zip(inputs)
-        .map(|(&n, t)| n.then(|| found.next().flatten().unwrap_or_else(|| t.zeros_like())))
-        .collect()
+    replayed_grads("batch_norm", &y, inputs, needs, g)
 }
 
 /// `(x − mean) / sqrt(var + eps)` over `dims`, with the mean and biased variance (kept dims).

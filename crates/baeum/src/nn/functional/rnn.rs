@@ -9,7 +9,7 @@
 //! and a backward through time that reuses the activated gates. Under create_graph its
 //! backward replays the cells as tensor ops, so higher derivatives still work.
 
-use crate::autograd::{BackwardOptions, Grads, Saved, grad, is_grad_enabled, record_op};
+use crate::autograd::{Grads, Saved, is_grad_enabled, record_op, replayed_grads};
 use crate::error::{Result, bail};
 pub use crate::kernels::recurrent::RnnMode;
 use crate::kernels::recurrent::{SequencePlan, sequence_backward, sequence_forward};
@@ -565,24 +565,6 @@ impl Direction {
             Some(c) => Tensor::cat(&[&seq, &c.unsqueeze(0)], 0),
             None => seq,
         };
-        let wanted: Vec<&Tensor> = inputs
-            .iter()
-            .zip(needs)
-            .filter(|(_, n)| **n)
-            .map(|(t, _)| *t)
-            .collect();
-        let found = grad(
-            &[&packed],
-            &wanted,
-            Some(std::slice::from_ref(g)),
-            BackwardOptions::create_graph(),
-        )
-        .expect("recurrence: the replayed cells depend on every input that needs a gradient");
-        let mut found = found.into_iter();
-        needs
-            .iter()
-            .zip(inputs)
-            .map(|(&n, t)| n.then(|| found.next().flatten().unwrap_or_else(|| t.zeros_like())))
-            .collect()
+        replayed_grads("recurrence", &packed, inputs, needs, g)
     }
 }
